@@ -1,0 +1,48 @@
+/**
+ * Transactions as Charter accepts them: EIP-2718 types 0 (legacy, EIP-155 only), 1 (EIP-2930) and 2 (EIP-1559).
+ * Every field is normalised so that processing never branches on the type for fees: a legacy or type-1
+ * transaction has `maxFeePerGas = maxPriorityFeePerGas = gasPrice`.
+ */
+export const TxType = { legacy: 0, accessList: 1, feeMarket: 2 } as const;
+export type TxType = (typeof TxType)[keyof typeof TxType];
+
+export interface AccessListItem {
+  readonly address: Uint8Array;
+  readonly storageKeys: readonly Uint8Array[];
+}
+
+export interface UnsignedTx {
+  readonly type: TxType;
+  readonly chainId: bigint;
+  readonly nonce: bigint;
+  /** For type 0 and 1 the declared gas price; for type 2 equal to `maxFeePerGas`. */
+  readonly gasPrice: bigint;
+  readonly maxFeePerGas: bigint;
+  readonly maxPriorityFeePerGas: bigint;
+  readonly gasLimit: bigint;
+  /** `null` for contract creation. */
+  readonly to: Uint8Array | null;
+  readonly value: bigint;
+  readonly data: Uint8Array;
+  readonly accessList: readonly AccessListItem[];
+}
+
+export interface SignedTx extends UnsignedTx {
+  /** 0 or 1. */
+  readonly yParity: number;
+  readonly r: bigint;
+  readonly s: bigint;
+  /** The `v` as it appears on the wire and in JSON-RPC: `chainId*2+35+yParity` for legacy, else `yParity`. */
+  readonly v: bigint;
+  /** The canonical EIP-2718 serialisation (what `eth_sendRawTransaction` takes). */
+  readonly raw: Uint8Array;
+  /** `suite.hash(raw)`. */
+  readonly hash: Uint8Array;
+  /** The digest the sender signed. */
+  readonly signingHash: Uint8Array;
+}
+
+/** A transaction whose sender has been recovered and checked. */
+export interface VerifiedTx extends SignedTx {
+  readonly sender: Uint8Array;
+}
