@@ -1,0 +1,133 @@
+import { readFileSync } from "node:fs";
+import { bytesToHex, hexToBytes, isHexData } from "@charter/utils";
+import { z } from "zod";
+import { ConfigError } from "./errors.js";
+
+/** Largest accepted genesis file: a genesis is shared among members and should stay small and readable. */
+export const GENESIS_BYTES_MAX = 16 * 1024 * 1024;
+
+const hexData = z.string().refine(isHexData, "must be 0x-prefixed hex with an even number of digits");
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte address in 0x-prefixed hex")
+  .transform((s) => s.toLowerCase());
+/** Non-negative integers as JSON numbers, decimal strings or 0x-hex strings (balances exceed 2^53). */
+const bigUint = z
+  .union([z.number().int().nonnegative(), z.string().regex(/^(0x[0-9a-fA-F]+|[0-9]+)$/, "must be a non-negative integer")])
+  .transform((v) => BigInt(v));
+
+export const GenesisValidatorSchema = z.strictObject({
+  /** Human label, shown in logs and the devnet banner. */
+  name: z.string().min(1).max(64).optional(),
+  address,
+  /** The validator's consensus public key (uncompressed, suite-specific). */
+  publicKey: hexData,
+  weight: z.number().int().positive().max(1_000_000).default(1),
+});
+
+export const GenesisAccountSchema = z.strictObject({
+  balance: bigUint.default(0n),
+  nonce: bigUint.optional(),
+  code: hexData.optional(),
+  storage: z.record(z.string().regex(/^0x[0-9a-fA-F]{64}$/, "storage keys are 32-byte hex"), hexData).optional(),
+});
+
+export const GenesisSchema = z.strictObject({
+  /** EIP-155 chain id; avoid 1, 1337 and 31337, which wallets associate with other chains. */
+  chainId: z.number().int().positive().max(2 ** 48),
+  crypto: z.enum(["ecdsa", "sm"]).default("ecdsa"),
+  /** Genesis time, milliseconds since the Unix epoch. */
+  timestampMs: z.number().int().nonnegative(),
+  gasLimit: bigUint.default(100_000_000n),
+  /** Target time between blocks; blocks are cut earlier when a full block is waiting. */
+  blockIntervalMs: z.number().int().min(50).max(60_000).default(1000),
+  validators: z.array(GenesisValidatorSchema).min(1).max(256),
+  alloc: z.record(address, GenesisAccountSchema).default({}),
+  extraData: hexData.refine((s) => s.length <= 66, "extraData is at most 32 bytes").default("0x"),
+});
+
+export type GenesisInput = z.input<typeof GenesisSchema>;
+export type Genesis = z.output<typeof GenesisSchema>;
+
+/** Parses and validates a genesis document; errors name the offending field. */
+export function parseGenesis(value: unknown, source = "genesis"): Genesis {
+  const result = GenesisSchema.safeParse(value);
+  if (!result.success) {
+    throw new ConfigError("invalid", `${source} is invalid:\n${formatIssues(result.error)}`);
+  }
+  return result.data;
+}
+
+export function loadGenesis(path: string): Genesis {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError("not-found", `cannot read the genesis file ${path}: ${(error as Error).message}`);
+  }
+  if (text.length > GENESIS_BYTES_MAX) {
+    throw new ConfigError("invalid", `genesis file ${path} is larger than ${GENESIS_BYTES_MAX} bytes`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError("parse", `genesis file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseGenesis(json, `genesis file ${path}`);
+}
+
+/** The JSON form written by `charter init`: stable key order, quantities as decimal strings. */
+export function genesisToJSON(genesis: Genesis): string {
+  const alloc: Record<string, unknown> = {};
+  for (const [addr, account] of Object.entries(genesis.alloc)) {
+    alloc[addr] = {
+      balance: account.balance.toString(),
+      ...(account.nonce === undefined ? {} : { nonce: account.nonce.toString() }),
+      ...(account.code === undefined ? {} : { code: account.code }),
+      ...(account.storage === undefined ? {} : { storage: account.storage }),
+    };
+  }
+  return `${JSON.stringify(
+    {
+      chainId: genesis.chainId,
+      crypto: genesis.crypto,
+      timestampMs: genesis.timestampMs,
+      gasLimit: genesis.gasLimit.toString(),
+      blockIntervalMs: genesis.blockIntervalMs,
+      validators: genesis.validators,
+      alloc,
+      extraData: genesis.extraData,
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+/** Genesis allocations as execution takes them. */
+export function genesisAlloc(genesis: Genesis): Map<string, { balance: bigint; nonce?: bigint; code?: Uint8Array; storage?: Map<string, Uint8Array> }> {
+  const out = new Map<string, { balance: bigint; nonce?: bigint; code?: Uint8Array; storage?: Map<string, Uint8Array> }>();
+  for (const [addr, account] of Object.entries(genesis.alloc)) {
+    const storage = new Map<string, Uint8Array>();
+    for (const [slot, value] of Object.entries(account.storage ?? {})) {
+      const bytes = hexToBytes(value);
+      if (bytes.length > 32) throw new ConfigError("invalid", `genesis storage value at ${addr} ${slot} exceeds 32 bytes`);
+      const word = new Uint8Array(32);
+      word.set(bytes, 32 - bytes.length);
+      storage.set(bytesToHex(hexToBytes(slot)), word);
+    }
+    out.set(addr, {
+      balance: account.balance,
+      ...(account.nonce === undefined ? {} : { nonce: account.nonce }),
+      ...(account.code === undefined ? {} : { code: hexToBytes(account.code) }),
+      ...(storage.size ? { storage } : {}),
+    });
+  }
+  return out;
+}
+
+export function formatIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `  - ${issue.path.length ? issue.path.join(".") : "(root)"}: ${issue.message}`)
+    .join("\n");
+}

@@ -1,0 +1,217 @@
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { parse as parseYAML } from "yaml";
+import { z } from "zod";
+import { ConfigError } from "./errors.js";
+import { formatIssues } from "./genesis.js";
+
+const port = z.number().int().min(0).max(65535);
+const host = z.string().min(1).max(255);
+
+/**
+ * A node's configuration: one YAML file (`node.yaml`), overridable by `CHARTER_*` environment variables, which
+ * command-line flags override in turn. Relative paths are relative to the file that names them.
+ */
+export const NodeConfigSchema = z.strictObject({
+  /** Where the node keeps its database. */
+  dataDir: z.string().min(1),
+  /** Path of the genesis file shared by every member of the chain. */
+  genesis: z.string().min(1),
+  /** File holding the node's private key (hex). It signs blocks and identifies the node. */
+  nodeKeyFile: z.string().min(1),
+  rpc: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      host: host.default("127.0.0.1"),
+      port: port.default(8545),
+      /** Origins allowed by CORS; `["*"]` allows any. */
+      corsOrigins: z.array(z.string()).default(["*"]),
+      bodyBytesMax: z.number().int().min(1024).max(1 << 30).default(5 * 1024 * 1024),
+      batchSizeMax: z.number().int().min(1).max(100_000).default(1000),
+      logsBlockRangeMax: z.number().int().min(1).default(10_000),
+      logsResultsMax: z.number().int().min(1).default(10_000),
+      wsConnectionsMax: z.number().int().min(1).default(1000),
+    })
+    .prefault({}),
+  metrics: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      host: host.default("127.0.0.1"),
+      /** Serves `/metrics` (Prometheus) and `/health`. */
+      port: port.default(9545),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    })
+    .prefault({}),
+  storage: z
+    .strictObject({
+      engine: z.enum(["level", "lmdb"]).default("level"),
+    })
+    .prefault({}),
+  mempool: z
+    .strictObject({
+      txCountMax: z.number().int().min(1).default(20_000),
+      bytesMax: z.number().int().min(1024).default(64 * 1024 * 1024),
+      perSenderMax: z.number().int().min(1).default(1000),
+      nonceGapMax: z.number().int().min(0).default(64),
+    })
+    .prefault({}),
+  producer: z
+    .strictObject({
+      /** Most transactions in one block, whatever their gas. */
+      blockTxCountMax: z.number().int().min(1).default(5000),
+      blockBytesMax: z.number().int().min(1024).default(8 * 1024 * 1024),
+    })
+    .prefault({}),
+  devnet: z
+    .strictObject({
+      /** Sign `eth_sendTransaction` with the publicly known dev accounts. Never enable outside a devnet. */
+      devAccounts: z.boolean().default(false),
+    })
+    .prefault({}),
+});
+
+export type NodeConfigInput = z.input<typeof NodeConfigSchema>;
+export type NodeConfig = z.output<typeof NodeConfigSchema>;
+
+/** An override that can come from the environment or the command line, with where it lands in the config. */
+interface Override {
+  readonly path: readonly string[];
+  readonly env: string;
+  readonly flag: string;
+  readonly kind: "string" | "number" | "boolean";
+}
+
+export const CONFIG_OVERRIDES: readonly Override[] = [
+  { path: ["dataDir"], env: "CHARTER_DATA_DIR", flag: "dataDir", kind: "string" },
+  { path: ["genesis"], env: "CHARTER_GENESIS", flag: "genesis", kind: "string" },
+  { path: ["nodeKeyFile"], env: "CHARTER_NODE_KEY_FILE", flag: "nodeKeyFile", kind: "string" },
+  { path: ["rpc", "host"], env: "CHARTER_RPC_HOST", flag: "rpcHost", kind: "string" },
+  { path: ["rpc", "port"], env: "CHARTER_RPC_PORT", flag: "rpcPort", kind: "number" },
+  { path: ["metrics", "host"], env: "CHARTER_METRICS_HOST", flag: "metricsHost", kind: "string" },
+  { path: ["metrics", "port"], env: "CHARTER_METRICS_PORT", flag: "metricsPort", kind: "number" },
+  { path: ["log", "level"], env: "CHARTER_LOG_LEVEL", flag: "logLevel", kind: "string" },
+  { path: ["storage", "engine"], env: "CHARTER_STORAGE_ENGINE", flag: "storageEngine", kind: "string" },
+  { path: ["devnet", "devAccounts"], env: "CHARTER_DEV_ACCOUNTS", flag: "devAccounts", kind: "boolean" },
+];
+
+export interface LoadNodeConfigOptions {
+  /** Path of the YAML file; optional when everything required comes from env or flags. */
+  readonly file?: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Parsed command-line flags by camelCase name (see `CONFIG_OVERRIDES`). */
+  readonly flags?: Readonly<Record<string, unknown>>;
+}
+
+/** A validated config with every path made absolute. */
+export interface ResolvedNodeConfig extends NodeConfig {
+  /** The file the config came from, if any. */
+  readonly file?: string;
+}
+
+/** Loads a node config with CLI > env > file precedence and validates it, naming each bad field. */
+export function loadNodeConfig(options: LoadNodeConfigOptions): ResolvedNodeConfig {
+  let raw: Record<string, unknown> = {};
+  const baseDir = options.file ? dirname(resolve(options.file)) : process.cwd();
+  if (options.file) {
+    let text: string;
+    try {
+      text = readFileSync(options.file, "utf8");
+    } catch (error) {
+      throw new ConfigError("not-found", `cannot read the config file ${options.file}: ${(error as Error).message}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = parseYAML(text);
+    } catch (error) {
+      throw new ConfigError("parse", `config file ${options.file} is not valid YAML: ${(error as Error).message}`);
+    }
+    if (parsed !== null && parsed !== undefined) {
+      if (typeof parsed !== "object" || Array.isArray(parsed)) {
+        throw new ConfigError("parse", `config file ${options.file} must hold a mapping at the top level`);
+      }
+      raw = parsed as Record<string, unknown>;
+    }
+  }
+  const env = options.env ?? {};
+  for (const override of CONFIG_OVERRIDES) {
+    const fromEnv = env[override.env];
+    if (fromEnv !== undefined && fromEnv !== "") {
+      setPath(raw, override.path, convert(fromEnv, override, `environment variable ${override.env}`));
+    }
+  }
+  for (const override of CONFIG_OVERRIDES) {
+    const fromFlag = options.flags?.[override.flag];
+    if (fromFlag !== undefined) {
+      setPath(raw, override.path, convert(fromFlag, override, `flag --${kebab(override.flag)}`));
+    }
+  }
+  const result = NodeConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const where = options.file ? `config ${options.file}` : "config";
+    throw new ConfigError("invalid", `${where} is invalid:\n${formatIssues(result.error)}`);
+  }
+  const config = result.data;
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  return {
+    ...config,
+    dataDir: abs(config.dataDir),
+    genesis: abs(config.genesis),
+    nodeKeyFile: abs(config.nodeKeyFile),
+    ...(options.file ? { file: resolve(options.file) } : {}),
+  };
+}
+
+function convert(value: unknown, override: Override, source: string): unknown {
+  if (override.kind === "string") return String(value);
+  if (override.kind === "number") {
+    const n = typeof value === "number" ? value : Number(value);
+    if (!Number.isInteger(n)) throw new ConfigError("invalid", `${source} must be an integer, got "${String(value)}"`);
+    return n;
+  }
+  if (typeof value === "boolean") return value;
+  if (value === "true" || value === "1") return true;
+  if (value === "false" || value === "0") return false;
+  throw new ConfigError("invalid", `${source} must be true or false, got "${String(value)}"`);
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== "object" || next === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** The YAML written by `charter init`, with comments a new operator can follow. */
+export function nodeConfigToYAML(config: { dataDir: string; genesis: string; nodeKeyFile: string; rpcPort: number; metricsPort: number; devAccounts: boolean }): string {
+  return `# Charter node configuration. Environment variables (CHARTER_*) override this file, and
+# command-line flags override both. Relative paths are relative to this file.
+dataDir: ${config.dataDir}
+genesis: ${config.genesis}
+nodeKeyFile: ${config.nodeKeyFile}
+rpc:
+  host: 127.0.0.1
+  port: ${config.rpcPort}
+  corsOrigins: ["*"]
+metrics:
+  host: 127.0.0.1
+  port: ${config.metricsPort}
+log:
+  level: info
+storage:
+  engine: level
+devnet:
+  # Signs eth_sendTransaction with the publicly known dev accounts. Never enable outside a devnet.
+  devAccounts: ${config.devAccounts}
+`;
+}

@@ -1,0 +1,17 @@
+import { CharterError } from "@charter/utils";
+
+/** Why a transaction cannot be included at its position in a block; a block containing one is invalid. */
+export type ExecutionErrorCode =
+  | "intrinsic-gas"
+  | "block-gas"
+  | "init-code-size"
+  | "nonce-too-low"
+  | "nonce-too-high"
+  | "nonce-max"
+  | "sender-not-eoa"
+  | "insufficient-funds"
+  | "invalid-block";
+
+export class ExecutionError extends CharterError<ExecutionErrorCode> {
+  override name = "ExecutionError";
+}

@@ -1,0 +1,282 @@
+import { type Common, createCustomCommon, Hardfork, Mainnet } from "@ethereumjs/common";
+import { createEVM, type EVM, type EVMMockBlockchainInterface } from "@ethereumjs/evm";
+import { Address, createZeroAddress, KECCAK256_NULL } from "@ethereumjs/util";
+import type { Log, Receipt, VerifiedTx } from "@charter/types";
+import { assert, bytesToHex } from "@charter/utils";
+import { ExecutionError } from "./errors.js";
+import { type EVMBlock, intrinsicGas as intrinsicGasOf, processTransaction, type TxOutcome } from "./processTransaction.js";
+import { StateOverlay } from "./stateOverlay.js";
+import type { StateDiff, StateReader } from "./stateReader.js";
+
+/** The block-level facts execution depends on. */
+export interface BlockEnv {
+  readonly height: number;
+  readonly timestampMs: number;
+  /** Becomes COINBASE. */
+  readonly proposer: Uint8Array;
+  readonly gasLimit: bigint;
+}
+
+export interface ExecutorOptions {
+  readonly chainId: bigint;
+  /** Hash of a committed block, for BLOCKHASH (the last 256 blocks). */
+  readonly blockHash: (height: number) => Promise<Uint8Array | undefined>;
+  /** Replaces the EVM's ECRECOVER implementation (the pure-JS default is ~24x slower than libsecp256k1). */
+  readonly ecrecover?: (msgHash: Uint8Array, v: bigint, r: Uint8Array, s: Uint8Array, chainId?: bigint) => Uint8Array;
+}
+
+export interface BlockExecution {
+  /** Transactions included, in order (in build mode, those that were valid). */
+  readonly transactions: readonly VerifiedTx[];
+  readonly receipts: readonly Receipt[];
+  readonly outcomes: readonly TxOutcome[];
+  readonly gasUsed: bigint;
+  readonly diff: StateDiff;
+  /** Build mode only: transactions left out because they were not valid at their position, with the reason. */
+  readonly rejected: readonly { readonly tx: VerifiedTx; readonly error: ExecutionError }[];
+}
+
+export type ExecutionMode =
+  /** Proposer: skip transactions that are not valid at their position and stop when the block is full. */
+  | "build"
+  /** Validator: every transaction must be valid, or the whole block is. */
+  | "validate";
+
+/**
+ * Runs blocks and calls on the EVM (Prague rules) over any `StateReader`. Pure with respect to the outside
+ * world: it reads the base state and returns a diff; committing it is the chain's job.
+ */
+export class Executor {
+  readonly #common: Common;
+  readonly #options: ExecutorOptions;
+
+  constructor(options: ExecutorOptions) {
+    this.#options = options;
+    const customCrypto = options.ecrecover ? { ecrecover: options.ecrecover } : {};
+    this.#common = createCustomCommon({ chainId: Number(options.chainId), name: "charter" }, Mainnet, {
+      hardfork: Hardfork.Prague,
+      customCrypto,
+    });
+  }
+
+  get chainId(): bigint {
+    return this.#options.chainId;
+  }
+
+  async executeBlock(options: {
+    readonly base: StateReader;
+    readonly env: BlockEnv;
+    readonly transactions: Iterable<VerifiedTx>;
+    readonly mode: ExecutionMode;
+  }): Promise<BlockExecution> {
+    const { env, mode } = options;
+    const state = new StateOverlay(options.base);
+    const evm = await this.#createEVM(state);
+    const block = this.#evmBlock(env);
+    const included: VerifiedTx[] = [];
+    const receipts: Receipt[] = [];
+    const outcomes: TxOutcome[] = [];
+    const rejected: { tx: VerifiedTx; error: ExecutionError }[] = [];
+    let gasUsed = 0n;
+    for (const tx of options.transactions) {
+      const remaining = env.gasLimit - gasUsed;
+      if (mode === "build" && remaining < 21_000n) break;
+      await state.checkpoint();
+      let outcome: TxOutcome;
+      try {
+        outcome = await processTransaction({ evm, state, block, blockGasRemaining: remaining }, tx);
+      } catch (error) {
+        await state.revert();
+        if (!(error instanceof ExecutionError)) throw error;
+        if (mode === "validate") {
+          throw new ExecutionError("invalid-block", `transaction ${included.length} is invalid: ${error.message}`, {
+            cause: error,
+          });
+        }
+        rejected.push({ tx, error });
+        continue;
+      }
+      await state.commit();
+      gasUsed += outcome.gasUsed;
+      included.push(tx);
+      outcomes.push(outcome);
+      receipts.push({
+        status: outcome.status,
+        gasUsed: outcome.gasUsed,
+        cumulativeGasUsed: gasUsed,
+        logs: outcome.logs,
+        contractAddress: outcome.contractAddress,
+      });
+    }
+    assert(state.depth === 0, "block execution left a checkpoint open");
+    return { transactions: included, receipts, outcomes, gasUsed, diff: state.toDiff(), rejected };
+  }
+
+  /**
+   * Executes a call without committing anything (eth_call). Nonce and balance are not checked and the
+   * sender's balance is topped up to cover `value`, as geth does for calls.
+   */
+  async call(options: {
+    readonly base: StateReader;
+    readonly env: BlockEnv;
+    readonly request: CallParams;
+  }): Promise<CallOutcome> {
+    const { request } = options;
+    const state = new StateOverlay(options.base);
+    const evm = await this.#createEVM(state);
+    const caller = request.from ? new Address(request.from) : createZeroAddress();
+    await evm.journal.cleanup();
+    for (const precompile of evm.precompiles.keys()) evm.journal.addAlwaysWarmAddress(precompile);
+    evm.journal.addAlwaysWarmAddress(caller.toString());
+    if (request.to) evm.journal.addAlwaysWarmAddress(new Address(request.to).toString());
+    evm.journal.addAlwaysWarmAddress(new Address(options.env.proposer).toString());
+    for (const item of request.accessList ?? []) {
+      const address = new Address(item.address).toString();
+      evm.journal.addAlwaysWarmAddress(address);
+      for (const key of item.storageKeys) {
+        evm.journal.addAlwaysWarmSlot(address, bytesToHex(key).slice(2));
+      }
+    }
+    const { intrinsic } = intrinsicFor(request);
+    const gasLimit = request.gas ?? options.env.gasLimit;
+    if (gasLimit < intrinsic) {
+      return { kind: "error", message: `intrinsic gas too low: have ${gasLimit}, want ${intrinsic}`, gasUsed: gasLimit };
+    }
+    // Contract creation derives the new address from the sender's nonce minus one, as for a real transaction.
+    if (!request.to) {
+      const account = state.readAccount(caller.bytes);
+      state.writeAccount(caller.bytes, {
+        nonce: (account?.nonce ?? 0n) + 1n,
+        balance: account?.balance ?? 0n,
+        codeHash: account?.codeHash ?? KECCAK256_NULL,
+      });
+    }
+    const result = await evm.runCall({
+      block: this.#evmBlock(options.env) as never,
+      gasPrice: 0n,
+      origin: caller,
+      caller,
+      gasLimit: gasLimit - intrinsic,
+      ...(request.to ? { to: new Address(request.to) } : {}),
+      value: request.value ?? 0n,
+      data: request.data ?? new Uint8Array(0),
+      skipBalance: true,
+      skipNonceIncrement: true,
+    });
+    const exec = result.execResult;
+    const gasUsed = intrinsic + exec.executionGasUsed;
+    if (exec.exceptionError === undefined) {
+      return {
+        kind: "success",
+        returnData: exec.returnValue,
+        gasUsed,
+        logs: (exec.logs ?? []).map(([address, topics, data]) => ({ address, topics, data })),
+      };
+    }
+    if (exec.exceptionError.error === "revert") {
+      return { kind: "revert", returnData: exec.returnValue, gasUsed };
+    }
+    return { kind: "error", message: exec.exceptionError.error, gasUsed };
+  }
+
+  /**
+   * Smallest gas limit with which the call succeeds, found by binary search between the gas the call used and
+   * the cap (the block gas limit, or `request.gas`), as geth does. A call that fails at the cap is reported as
+   * the failure.
+   */
+  async estimateGas(options: {
+    readonly base: StateReader;
+    readonly env: BlockEnv;
+    readonly request: CallParams;
+  }): Promise<EstimateOutcome> {
+    const cap = options.request.gas ?? options.env.gasLimit;
+    const first = await this.call({ ...options, request: { ...options.request, gas: cap } });
+    if (first.kind !== "success") {
+      if (first.kind === "error" && first.message === "out of gas") {
+        return { kind: "error", message: `gas required exceeds allowance (${cap})`, gasUsed: cap };
+      }
+      return first;
+    }
+    const { intrinsic, floor } = intrinsicFor(options.request);
+    const atLeast = intrinsic > floor ? intrinsic : floor;
+    // Most calls succeed with what they used plus the 1/64 retained by each CALL (EIP-150); try that first.
+    let low = (first.gasUsed > atLeast ? first.gasUsed : atLeast) - 1n;
+    let high = cap;
+    const guess = (low + 1n) * 64n / 63n + 2_300n;
+    if (guess < high) {
+      const attempt = await this.call({ ...options, request: { ...options.request, gas: guess } });
+      if (attempt.kind === "success") high = guess;
+      else low = guess;
+    }
+    while (high - low > 1n) {
+      const mid = (low + high) / 2n;
+      const attempt = await this.call({ ...options, request: { ...options.request, gas: mid } });
+      if (attempt.kind === "success") high = mid;
+      else low = mid;
+    }
+    return { kind: "success", gas: high };
+  }
+
+  async #createEVM(state: StateOverlay): Promise<EVM> {
+    const blockHash = this.#options.blockHash;
+    const blockchain: EVMMockBlockchainInterface = {
+      async getBlock(height: number) {
+        const hash = (await blockHash(height)) ?? new Uint8Array(32);
+        return { hash: () => hash };
+      },
+      async putBlock() {},
+      shallowCopy() {
+        return blockchain;
+      },
+    };
+    // A Common per EVM: the EVM subscribes to hardfork changes on the Common it gets, so sharing one would
+    // keep every EVM ever created alive.
+    return createEVM({ common: this.#common.copy(), stateManager: state, blockchain });
+  }
+
+  #evmBlock(env: BlockEnv): EVMBlock {
+    return {
+      header: {
+        number: BigInt(env.height),
+        coinbase: new Address(env.proposer),
+        timestamp: BigInt(Math.floor(env.timestampMs / 1000)),
+        difficulty: 0n,
+        // Charter has no randomness beacon; PREVRANDAO is zero rather than something that looks random.
+        prevRandao: new Uint8Array(32),
+        gasLimit: env.gasLimit,
+        baseFeePerGas: 0n,
+        getBlobGasPrice: () => 1n,
+      },
+    };
+  }
+}
+
+/** A call as eth_call / eth_estimateGas describe it, already parsed. */
+export interface CallParams {
+  readonly from?: Uint8Array;
+  readonly to?: Uint8Array | null;
+  readonly gas?: bigint;
+  readonly value?: bigint;
+  readonly data?: Uint8Array;
+  readonly accessList?: readonly { readonly address: Uint8Array; readonly storageKeys: readonly Uint8Array[] }[];
+}
+
+export type CallOutcome =
+  | {
+      readonly kind: "success";
+      readonly returnData: Uint8Array;
+      readonly gasUsed: bigint;
+      readonly logs: readonly Log[];
+    }
+  | { readonly kind: "revert"; readonly returnData: Uint8Array; readonly gasUsed: bigint }
+  | { readonly kind: "error"; readonly message: string; readonly gasUsed: bigint };
+
+export type EstimateOutcome = { readonly kind: "success"; readonly gas: bigint } | Exclude<CallOutcome, { kind: "success" }>;
+
+function intrinsicFor(request: CallParams): { intrinsic: bigint; floor: bigint } {
+  return intrinsicGasOf({
+    to: request.to ?? null,
+    data: request.data ?? new Uint8Array(0),
+    accessList: request.accessList ?? [],
+  });
+}

@@ -1,0 +1,36 @@
+/**
+ * The small view of world state that execution needs. The state package's readers (flat latest state,
+ * historical trie state) satisfy it; execution never writes through it: all writes collect in a
+ * `StateOverlay` and leave as a `StateDiff` for the state package to commit once per block.
+ */
+export interface AccountState {
+  readonly nonce: bigint;
+  readonly balance: bigint;
+  /** Keccak-256 of the code, in every crypto suite: the EVM's EXTCODEHASH must stay Ethereum's. */
+  readonly codeHash: Uint8Array;
+  readonly storageRoot?: Uint8Array;
+}
+
+export interface StateReader {
+  getAccount(address: Uint8Array): AccountState | undefined;
+  /** 32-byte value; zeros when unset. */
+  getStorage(address: Uint8Array, slot: Uint8Array): Uint8Array;
+  getCode(codeHash: Uint8Array): Uint8Array;
+}
+
+/** Everything one block (or genesis) changed, per account, ready for the state commitment. */
+export interface StateDiff {
+  readonly accounts: readonly AccountDiff[];
+  /** New code by Keccak-256 code hash. */
+  readonly code: ReadonlyMap<string, Uint8Array>;
+}
+
+export interface AccountDiff {
+  readonly address: Uint8Array;
+  /** The account after the block, or `null` if it was deleted (its storage goes with it). */
+  readonly account: { readonly nonce: bigint; readonly balance: bigint; readonly codeHash: Uint8Array } | null;
+  /** The storage was wiped during the block before `storage` was written (account deleted then re-created). */
+  readonly storageCleared: boolean;
+  /** Changed slots: 32-byte slot hex (0x-prefixed) → 32-byte value; an all-zero value deletes the slot. */
+  readonly storage: ReadonlyMap<string, Uint8Array>;
+}
