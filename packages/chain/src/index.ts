@@ -1,1 +1,4 @@
-export {};
+export * from "./chain.js";
+export * from "./chainStore.js";
+export * from "./errors.js";
+export * from "./worldState.js";

@@ -1,1 +1,3 @@
-export {};
+export * from "./application.js";
+export * from "./clock.js";
+export * from "./soloProducer.js";

@@ -1,0 +1,135 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { loadNodeConfig } from "@charter/config";
+import { createEcdsaSuite } from "@charter/crypto";
+import { CHARTER_VERSION, startNode } from "@charter/node";
+import { bytesToHex, hexToBytes, isCharterError, isHexData } from "@charter/utils";
+import { Command, InvalidArgumentError } from "commander";
+import { DEVNET_CHAIN_ID, runDevnet } from "./commands/devnet.js";
+import { initNetwork } from "./network.js";
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function out(json: boolean, data: Record<string, unknown>, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(data)}\n` : `${text}\n`);
+}
+
+const program = new Command()
+  .name("charter")
+  .description("Charter: a permissioned consortium blockchain with BFT finality and Ethereum tooling")
+  .version(CHARTER_VERSION)
+  .showHelpAfterError();
+
+program
+  .command("init")
+  .description("write a new network: genesis, and a key and config per validator node")
+  .option("--dir <path>", "folder to create the network in", "./charter-network")
+  .option("--chain-id <id>", "EIP-155 chain id", integer(1, 2 ** 48), DEVNET_CHAIN_ID)
+  .option("--validators <n>", "number of validator nodes", integer(1, 256), 1)
+  .option("--block-interval-ms <ms>", "target time between blocks", integer(50, 60_000), 1000)
+  .option("--dev-accounts", "fund the publicly known dev accounts and let nodes sign for them (devnets only)", false)
+  .option("--json", "print the result as JSON", false)
+  .action((opts: { dir: string; chainId: number; validators: number; blockIntervalMs: number; devAccounts: boolean; json: boolean }) => {
+    const { layout, genesis } = initNetwork({
+      dir: opts.dir,
+      chainId: opts.chainId,
+      validators: opts.validators,
+      blockIntervalMs: opts.blockIntervalMs,
+      devAccounts: opts.devAccounts,
+    });
+    out(
+      opts.json,
+      { dir: layout.dir, genesis: layout.genesisFile, chainId: genesis.chainId, nodes: layout.nodes.map((n) => ({ name: n.name, config: n.configFile })) },
+      [
+        `wrote network in ${layout.dir} (chain id ${genesis.chainId})`,
+        `genesis: ${layout.genesisFile}`,
+        ...layout.nodes.map((n) => `${n.name}: charter node start --config ${n.configFile}`),
+      ].join("\n"),
+    );
+  });
+
+const nodeCommand = program.command("node").description("run a node");
+nodeCommand
+  .command("start")
+  .description("start a node from its config file (flags override CHARTER_* environment variables, which override the file)")
+  .option("--config <file>", "node config file (YAML)")
+  .option("--data-dir <path>", "data directory")
+  .option("--genesis <file>", "genesis file")
+  .option("--node-key-file <file>", "node private key file")
+  .option("--rpc-host <host>", "JSON-RPC listen address")
+  .option("--rpc-port <port>", "JSON-RPC port (HTTP and WebSocket)", integer(0, 65535))
+  .option("--metrics-host <host>", "metrics and health listen address")
+  .option("--metrics-port <port>", "metrics and health port", integer(0, 65535))
+  .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent")
+  .option("--storage-engine <engine>", "level or lmdb")
+  .option("--dev-accounts", "sign eth_sendTransaction with the publicly known dev accounts (devnets only)")
+  .action(async (opts: Record<string, unknown> & { config?: string }) => {
+    const { config: file, ...flags } = opts;
+    const config = loadNodeConfig({ ...(file ? { file } : {}), env: process.env, flags });
+    const node = await startNode(config);
+    const stop = async () => {
+      await node.stop();
+      process.exit(0);
+    };
+    process.once("SIGINT", () => void stop());
+    process.once("SIGTERM", () => void stop());
+  });
+
+program
+  .command("devnet")
+  .description("run a local network of validator processes on 127.0.0.1 with funded dev accounts")
+  .option("--dir <path>", "data folder of the devnet", ".devnet")
+  .option("--validators <n>", "number of validators", integer(1, 64), 1)
+  .option("--reset", "delete the data folder and start a new chain", false)
+  .option("--block-interval-ms <ms>", "target time between blocks (new chains only)", integer(50, 60_000), 1000)
+  .option("--chain-id <id>", "chain id (new chains only)", integer(1, 2 ** 48), DEVNET_CHAIN_ID)
+  .option("--json", "print the ready banner as JSON", false)
+  .action(async (opts: { dir: string; validators: number; reset: boolean; blockIntervalMs: number; chainId: number; json: boolean }) => {
+    await runDevnet({ ...opts, dir: resolve(opts.dir), readyTimeoutMs: 60_000 });
+  });
+
+const keys = program.command("keys").description("generate and inspect node and account keys");
+keys
+  .command("generate")
+  .description("generate a private key; prints its address (and the key itself unless --out is given)")
+  .option("--out <file>", "write the private key to this file (mode 600) instead of printing it")
+  .option("--json", "print as JSON", false)
+  .action((opts: { out?: string; json: boolean }) => {
+    const suite = createEcdsaSuite();
+    const key = suite.generatePrivateKey();
+    const address = bytesToHex(suite.addressFromPublicKey(suite.publicKeyFromPrivateKey(key)));
+    if (opts.out) {
+      writeFileSync(opts.out, `${bytesToHex(key)}\n`, { mode: 0o600, flag: "wx" });
+      out(opts.json, { address, file: resolve(opts.out) }, `address: ${address}\nkey file: ${resolve(opts.out)}`);
+    } else {
+      out(opts.json, { address, privateKey: bytesToHex(key) }, `address:     ${address}\nprivate key: ${bytesToHex(key)}`);
+    }
+  });
+keys
+  .command("show")
+  .description("show the address and public key of a private key file")
+  .argument("<file>", "file holding a hex private key")
+  .option("--json", "print as JSON", false)
+  .action((file: string, opts: { json: boolean }) => {
+    const text = readFileSync(file, "utf8").trim();
+    const hex = text.startsWith("0x") ? text : `0x${text}`;
+    if (!isHexData(hex) || hex.length !== 66) throw new Error(`${file} does not hold a 32-byte private key in hex`);
+    const suite = createEcdsaSuite();
+    const publicKey = suite.publicKeyFromPrivateKey(hexToBytes(hex));
+    const address = bytesToHex(suite.addressFromPublicKey(publicKey));
+    out(opts.json, { address, publicKey: bytesToHex(publicKey) }, `address:    ${address}\npublic key: ${bytesToHex(publicKey)}`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  const message = isCharterError(error) || error instanceof Error ? error.message : String(error);
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,274 @@
+import { mkdirSync, readFileSync } from "node:fs";
+import { arch, platform } from "node:os";
+import { Chain, type ExecutedBlock } from "@charter/chain";
+import { type Genesis, genesisAlloc, loadGenesis, type ResolvedNodeConfig, deriveDevPrivateKeys } from "@charter/config";
+import { SoloProducer, systemClock, type Clock } from "@charter/consensus";
+import { createEcdsaSuite, type CryptoSuite, ecrecover } from "@charter/crypto";
+import { Executor } from "@charter/execution";
+import { type KvStore, openKv } from "@charter/kv";
+import { createMempool, type Mempool } from "@charter/mempool";
+import { createRPCServer, type RPCServer } from "@charter/rpc";
+import { StateDB } from "@charter/state";
+import { type CommitCertificate } from "@charter/types";
+import { bytesToHex, hexToBytes, isHexData } from "@charter/utils";
+import { createDevSigner } from "./devSigner.js";
+import { createLogger, type Logger } from "./logger.js";
+import { createMetricsServer, NodeMetrics } from "./metrics.js";
+import { NodeRPCBackend } from "./rpcBackend.js";
+import { validatorSetHash } from "./validatorSet.js";
+import { NodeError } from "./errors.js";
+
+export const CHARTER_VERSION = "0.1.0";
+
+export function clientVersion(): string {
+  return `charter/v${CHARTER_VERSION}/${platform()}-${arch()}/node${process.versions.node}`;
+}
+
+export interface NodeModules {
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+}
+
+/** A running node: what `charter node start` and the tests hold. */
+export interface CharterNode {
+  readonly chain: Chain;
+  readonly mempool: Mempool;
+  readonly rpcPort: number | undefined;
+  readonly metricsPort: number | undefined;
+  readonly address: Uint8Array;
+  readonly logger: Logger;
+  /** Stops producing, closes servers, waits for the block in progress and closes the store. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds and starts a node from its configuration: the one place where every component is created and wired
+ * (store → state → executor → chain → pool → producer → RPC and metrics).
+ */
+export async function startNode(config: ResolvedNodeConfig, modules: NodeModules = {}): Promise<CharterNode> {
+  const logger = modules.logger ?? createLogger({ level: config.log.level });
+  const clock = modules.clock ?? systemClock;
+  const genesis = loadGenesis(config.genesis);
+  const suite = suiteFor(genesis);
+  const privateKey = readNodeKey(config.nodeKeyFile);
+  const address = suite.addressFromPublicKey(suite.publicKeyFromPrivateKey(privateKey));
+  const chainId = BigInt(genesis.chainId);
+
+  mkdirSync(config.dataDir, { recursive: true });
+  const kv: KvStore = await openKv(`${config.dataDir}/db`, { engine: config.storage.engine });
+  let stopped = false;
+  try {
+    const state = await StateDB.open({ kv, hash: (data) => suite.hash(data) });
+    const executor = new Executor({ chainId, blockHash: async (height) => chain.store.hashAt(height), ecrecover: evmEcrecover });
+    const validatorsHash = validatorSetHash(genesis.validators, suite);
+    const chain: Chain = await Chain.open({
+      kv,
+      suite,
+      state,
+      executor,
+      genesis: {
+        chainId,
+        timestampMs: genesis.timestampMs,
+        gasLimit: genesis.gasLimit,
+        alloc: genesisAlloc(genesis),
+        validatorsHash,
+        extraData: hexToBytes(genesis.extraData),
+      },
+    });
+    const isValidator = genesis.validators.some((v) => v.address === bytesToHex(address));
+    logger.info(
+      { chainId: genesis.chainId, crypto: suite.name, height: chain.head.block.header.height, address: bytesToHex(address), validator: isValidator },
+      "chain opened",
+    );
+
+    const metrics = new NodeMetrics();
+    const mempool = createMempool({
+      txCountMax: config.mempool.txCountMax,
+      bytesMax: config.mempool.bytesMax,
+      perSenderMax: config.mempool.perSenderMax,
+      nonceGapMax: BigInt(config.mempool.nonceGapMax),
+      txGasMax: genesis.gasLimit,
+    });
+    const selectLimits = { gasMax: genesis.gasLimit, bytesMax: config.producer.blockBytesMax, countMax: config.producer.blockTxCountMax };
+
+    const updatePoolMetrics = () => {
+      const status = mempool.status();
+      metrics.mempoolPending.set(status.pending);
+      metrics.mempoolQueued.set(status.queued);
+    };
+    chain.onBlock((stored) => {
+      metrics.headHeight.set(stored.block.header.height);
+      metrics.headTimestamp.set(Math.floor(stored.block.header.timestampMs / 1000));
+      metrics.blocksCommitted.inc();
+      metrics.txsCommitted.inc(stored.block.transactions.length);
+    });
+    metrics.headHeight.set(chain.head.block.header.height);
+
+    let producer: SoloProducer<ExecutedBlock> | undefined;
+    if (isValidator) {
+      if (genesis.validators.length > 1) {
+        throw new NodeError(
+          "unsupported",
+          `the genesis lists ${genesis.validators.length} validators; this version produces blocks only on single-validator chains`,
+        );
+      }
+      let produceTimer: (() => number) | undefined;
+      producer = new SoloProducer<ExecutedBlock>(
+        { blockIntervalMs: genesis.blockIntervalMs, proposer: address },
+        {
+          app: {
+            headHeight: () => chain.head.block.header.height,
+            propose: async (input) => {
+              produceTimer = metrics.blockCommitSeconds.startTimer();
+              return chain.propose({ ...input, validatorsHash });
+            },
+            validate: (block) => chain.validate(block),
+            commit: (executed: ExecutedBlock, _certificate: CommitCertificate | null) => chain.commit(executed),
+          },
+          clock,
+          selectTransactions: () => mempool.select(selectLimits),
+          hasFullBlock: () => mempool.status().pending >= selectLimits.countMax,
+          afterCommit: (executed) => {
+            produceTimer?.();
+            for (const { tx, error } of executed.execution.rejected) {
+              mempool.remove(tx.hash);
+              metrics.txsRejected.inc({ reason: error.code });
+              logger.debug({ tx: bytesToHex(tx.hash), reason: error.message }, "transaction dropped from the pool");
+            }
+            mempool.onBlockCommitted(executed.execution.transactions, (sender) => chain.worldState.latest().getAccount(sender)?.nonce ?? 0n);
+            updatePoolMetrics();
+            const header = executed.block.header;
+            logger.debug({ height: header.height, txs: executed.block.transactions.length, gasUsed: Number(header.gasUsed) }, "block committed");
+          },
+          onError: (error) => logger.error({ err: error }, "block production failed; retrying at the next interval"),
+        },
+      );
+    }
+
+    const backend = new NodeRPCBackend(
+      { clientVersion: clientVersion() },
+      {
+        chain,
+        executor,
+        mempool,
+        getProof: (root, account, slots) => state.getProof(root, account, slots),
+        onAdmitted: () => {
+          updatePoolMetrics();
+          producer?.poke();
+        },
+        ...(config.devnet.devAccounts
+          ? {
+              devSigner: createDevSigner({
+                suite,
+                chainId,
+                privateKeys: deriveDevPrivateKeys(),
+                pendingNonce: (addr) => backend.pendingNonce(addr),
+                estimateGas: async (request) => {
+                  const result = await backend.estimateGas(request, chain.head.block.header.height);
+                  if (result.kind === "success") return result.gas;
+                  return chain.gasLimit;
+                },
+              }),
+            }
+          : {}),
+      },
+    );
+
+    let rpc: RPCServer | undefined;
+    let rpcPort: number | undefined;
+    if (config.rpc.enabled) {
+      rpc = createRPCServer({
+        backend,
+        host: config.rpc.host,
+        port: config.rpc.port,
+        cors: { origins: config.rpc.corsOrigins },
+        limits: {
+          bodyBytesMax: config.rpc.bodyBytesMax,
+          batchSizeMax: config.rpc.batchSizeMax,
+          logsBlockRangeMax: config.rpc.logsBlockRangeMax,
+          logsResultsMax: config.rpc.logsResultsMax,
+          wsConnectionsMax: config.rpc.wsConnectionsMax,
+        },
+        logger,
+      });
+      rpcPort = (await rpc.start()).port;
+      logger.info({ url: `http://${config.rpc.host}:${rpcPort}` }, "JSON-RPC listening (HTTP and WebSocket)");
+    }
+
+    const interval = genesis.blockIntervalMs;
+    const metricsServer = config.metrics.enabled
+      ? createMetricsServer({
+          host: config.metrics.host,
+          port: config.metrics.port,
+          metrics,
+          health: () => {
+            const ageMs = clock.now() - chain.head.block.header.timestampMs;
+            const stalled = producer !== undefined && ageMs > Math.max(10 * interval, 10_000);
+            return {
+              status: stalled ? "stalled" : "ok",
+              height: chain.head.block.header.height,
+              headAgeMs: ageMs,
+              chainId: String(genesis.chainId),
+            };
+          },
+        })
+      : undefined;
+    const metricsPort = metricsServer ? await metricsServer.start() : undefined;
+
+    producer?.start();
+
+    return {
+      chain,
+      mempool,
+      rpcPort,
+      metricsPort,
+      address,
+      logger,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await producer?.stop();
+        await rpc?.close();
+        await metricsServer?.close();
+        await kv.close();
+        logger.info({ height: chain.head.block.header.height }, "node stopped");
+      },
+    };
+  } catch (error) {
+    await kv.close().catch(() => {});
+    throw error;
+  }
+}
+
+function suiteFor(genesis: Genesis): CryptoSuite {
+  if (genesis.crypto === "ecdsa") return createEcdsaSuite();
+  throw new NodeError("unsupported", `crypto suite "${genesis.crypto}" is not available in this version; use "ecdsa"`);
+}
+
+function readNodeKey(path: string): Uint8Array {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8").trim();
+  } catch (error) {
+    throw new NodeError("config", `cannot read the node key file ${path}: ${(error as Error).message}; create one with \`charter keys generate\``);
+  }
+  const hex = text.startsWith("0x") ? text : `0x${text}`;
+  if (!isHexData(hex) || hex.length !== 66) {
+    throw new NodeError("config", `the node key file ${path} must hold a 32-byte private key in hex`);
+  }
+  return hexToBytes(hex);
+}
+
+/** ECRECOVER for the EVM through libsecp256k1, in the shape `@ethereumjs/common` expects. */
+function evmEcrecover(msgHash: Uint8Array, v: bigint, r: Uint8Array, s: Uint8Array): Uint8Array {
+  const recovery = v - 27n;
+  if (recovery !== 0n && recovery !== 1n) throw new Error("invalid signature v");
+  const signature = new Uint8Array(65);
+  signature.set(r.slice(-32), 32 - Math.min(32, r.length));
+  signature.set(s.slice(-32), 64 - Math.min(32, s.length));
+  signature[64] = Number(recovery);
+  const publicKey = ecrecover(msgHash, signature);
+  if (publicKey === null) throw new Error("invalid signature");
+  // @ethereumjs expects the 64-byte public key without the 0x04 prefix.
+  return publicKey.length === 65 ? publicKey.slice(1) : publicKey;
+}

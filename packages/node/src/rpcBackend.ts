@@ -1,0 +1,197 @@
+import type { Chain, StoredBlock } from "@charter/chain";
+import type { Executor, StateReader } from "@charter/execution";
+import { intrinsicGas } from "@charter/execution";
+import { isMempoolError, type Mempool } from "@charter/mempool";
+import {
+  type AccountInfo,
+  type AccountProof,
+  type CallRequest,
+  type CallResult,
+  type DevSigner,
+  type EstimateGasResult,
+  type IndexedBlock,
+  type RPCBackend,
+  RPCError,
+  RPCErrorCode,
+  type TxLocation,
+} from "@charter/rpc";
+import { decodeTx, type Receipt, type VerifiedTx } from "@charter/types";
+import { hexToBytes, isCharterError } from "@charter/utils";
+
+const EMPTY_CODE_HASH = hexToBytes("0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
+const EMPTY_ROOT = hexToBytes("0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421");
+
+export interface NodeRPCBackendModules {
+  readonly chain: Chain;
+  readonly executor: Executor;
+  readonly mempool: Mempool;
+  /** Merkle proof of an account and slots against a committed state root. */
+  readonly getProof: (stateRoot: Uint8Array, address: Uint8Array, slots: readonly Uint8Array[]) => AccountProof;
+  /** Called after a transaction is admitted, e.g. to let the producer cut a block early. */
+  readonly onAdmitted: (tx: VerifiedTx) => void;
+  readonly devSigner?: DevSigner;
+}
+
+export interface NodeRPCBackendOptions {
+  readonly clientVersion: string;
+}
+
+/** The node's answers to JSON-RPC: reads from the chain store and state, calls through the executor, writes into the pool. */
+export class NodeRPCBackend implements RPCBackend {
+  readonly chainId: bigint;
+  readonly clientVersion: string;
+  readonly devSigner?: DevSigner;
+  readonly #m: NodeRPCBackendModules;
+  readonly #pendingListeners = new Set<(hash: Uint8Array) => void>();
+
+  constructor(options: NodeRPCBackendOptions, modules: NodeRPCBackendModules) {
+    this.#m = modules;
+    this.chainId = modules.chain.chainId;
+    this.clientVersion = options.clientVersion;
+    if (modules.devSigner) this.devSigner = modules.devSigner;
+  }
+
+  headHeight(): number {
+    return this.#m.chain.head.block.header.height;
+  }
+
+  async blockByHeight(height: number): Promise<IndexedBlock | undefined> {
+    return this.#m.chain.store.blockByHeight(height);
+  }
+
+  async blockByHash(hash: Uint8Array): Promise<IndexedBlock | undefined> {
+    return this.#m.chain.store.blockByHash(hash);
+  }
+
+  async receiptsByHeight(height: number): Promise<readonly Receipt[] | undefined> {
+    return this.#m.chain.store.receiptsByHeight(height);
+  }
+
+  async txLocation(hash: Uint8Array): Promise<TxLocation | undefined> {
+    const location = await this.#m.chain.store.txLocation(hash);
+    if (!location) return undefined;
+    const blockHash = await this.#m.chain.store.hashAt(location.height);
+    if (!blockHash) return undefined;
+    return { ...location, blockHash };
+  }
+
+  pendingTx(hash: Uint8Array): VerifiedTx | undefined {
+    return this.#m.mempool.get(hash);
+  }
+
+  pendingTxs(limit: number): readonly VerifiedTx[] {
+    return this.#m.mempool.pendingTxs(limit);
+  }
+
+  async getAccount(address: Uint8Array, height: number): Promise<AccountInfo> {
+    const account = (await this.#reader(height)).getAccount(address);
+    return {
+      nonce: account?.nonce ?? 0n,
+      balance: account?.balance ?? 0n,
+      codeHash: account?.codeHash ?? EMPTY_CODE_HASH,
+      storageRoot: account?.storageRoot ?? EMPTY_ROOT,
+    };
+  }
+
+  async getCode(address: Uint8Array, height: number): Promise<Uint8Array> {
+    const reader = await this.#reader(height);
+    const account = reader.getAccount(address);
+    return account ? reader.getCode(account.codeHash) : new Uint8Array(0);
+  }
+
+  async getStorageAt(address: Uint8Array, slot: Uint8Array, height: number): Promise<Uint8Array> {
+    return (await this.#reader(height)).getStorage(address, slot);
+  }
+
+  async getProof(address: Uint8Array, slots: readonly Uint8Array[], height: number): Promise<AccountProof> {
+    const header = await this.#header(height);
+    return this.#m.getProof(header.block.header.stateRoot, address, slots);
+  }
+
+  async pendingNonce(address: Uint8Array): Promise<bigint> {
+    const committed = this.#m.chain.worldState.latest().getAccount(address)?.nonce ?? 0n;
+    return this.#m.mempool.pendingNonce(address, committed);
+  }
+
+  async call(request: CallRequest, height: number): Promise<CallResult> {
+    const { reader, env } = await this.#context(height);
+    return this.#m.executor.call({ base: reader, env, request });
+  }
+
+  async estimateGas(request: CallRequest, height: number): Promise<EstimateGasResult> {
+    const { reader, env } = await this.#context(height);
+    return this.#m.executor.estimateGas({ base: reader, env, request });
+  }
+
+  async sendRawTransaction(raw: Uint8Array): Promise<Uint8Array> {
+    const { chain, mempool } = this.#m;
+    let tx: VerifiedTx;
+    try {
+      const decoded = decodeTx(raw, { suite: chain.suite, chainId: chain.chainId });
+      tx = chain.verifySender(decoded, () => new RPCError(RPCErrorCode.invalidInput, "invalid sender"));
+    } catch (error) {
+      if (error instanceof RPCError) throw error;
+      if (isCharterError(error)) throw new RPCError(RPCErrorCode.invalidInput, error.message);
+      throw error;
+    }
+    const { intrinsic, floor } = intrinsicGas(tx);
+    const needed = intrinsic > floor ? intrinsic : floor;
+    if (tx.gasLimit < needed) {
+      throw new RPCError(RPCErrorCode.invalidInput, `intrinsic gas too low: have ${tx.gasLimit}, want ${needed}`);
+    }
+    const account = chain.worldState.latest().getAccount(tx.sender);
+    try {
+      mempool.add(tx, { nonce: account?.nonce ?? 0n, balance: account?.balance ?? 0n });
+    } catch (error) {
+      if (isMempoolError(error)) {
+        const code = error.code === "pool-full" || error.code === "sender-full" ? RPCErrorCode.transactionRejected : RPCErrorCode.invalidInput;
+        throw new RPCError(code, error.message);
+      }
+      throw error;
+    }
+    for (const listener of this.#pendingListeners) listener(tx.hash);
+    this.#m.onAdmitted(tx);
+    return tx.hash;
+  }
+
+  onBlock(listener: (block: IndexedBlock, receipts: readonly Receipt[]) => void): () => void {
+    return this.#m.chain.onBlock((stored: StoredBlock, receipts) => listener(stored, receipts));
+  }
+
+  onPendingTx(listener: (hash: Uint8Array) => void): () => void {
+    this.#pendingListeners.add(listener);
+    return () => this.#pendingListeners.delete(listener);
+  }
+
+  peerCount(): number {
+    return 0;
+  }
+
+  syncing(): false {
+    return false;
+  }
+
+  async #header(height: number): Promise<StoredBlock> {
+    const stored = await this.#m.chain.store.blockByHeight(height);
+    if (!stored) throw new RPCError(RPCErrorCode.invalidInput, "header not found");
+    return stored;
+  }
+
+  async #reader(height: number): Promise<StateReader> {
+    const chain = this.#m.chain;
+    if (height === chain.head.block.header.height) return chain.worldState.latest();
+    const stored = await this.#header(height);
+    return chain.worldState.at(stored.block.header.stateRoot);
+  }
+
+  async #context(height: number) {
+    const stored = await this.#header(height);
+    const header = stored.block.header;
+    const reader =
+      height === this.#m.chain.head.block.header.height ? this.#m.chain.worldState.latest() : this.#m.chain.worldState.at(header.stateRoot);
+    return {
+      reader,
+      env: { height: header.height, timestampMs: header.timestampMs, proposer: header.proposer, gasLimit: header.gasLimit },
+    };
+  }
+}
