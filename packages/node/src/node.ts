@@ -214,6 +214,9 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
         })
       : undefined;
     const metricsPort = metricsServer ? await metricsServer.start() : undefined;
+    if (metricsPort !== undefined) {
+      logger.info({ url: `http://${config.metrics.host}:${metricsPort}` }, "metrics listening (/metrics, /health)");
+    }
 
     producer?.start();
 

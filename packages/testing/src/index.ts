@@ -1,1 +1,2 @@
-export {};
+export * from "./nodeProcess.js";
+export * from "./solc.js";

@@ -1,0 +1,120 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { initNetwork, type NetworkLayout } from "@charter/cli";
+
+const BIN = fileURLToPath(new URL("../../cli/bin/charter.js", import.meta.url));
+
+/** How long a node may take from spawn to serving JSON-RPC. */
+const START_TIMEOUT_MS = 60_000;
+
+export interface TestNetwork {
+  readonly layout: NetworkLayout;
+  readonly chainId: number;
+}
+
+/** Writes a fresh single-validator network (with funded dev accounts) in a temporary folder. */
+export function createTestNetwork(options: { blockIntervalMs?: number; chainId?: number; validators?: number } = {}): TestNetwork {
+  const dir = mkdtempSync(join(tmpdir(), "charter-test-"));
+  const chainId = options.chainId ?? 7345;
+  const { layout } = initNetwork({
+    dir,
+    chainId,
+    validators: options.validators ?? 1,
+    blockIntervalMs: options.blockIntervalMs ?? 250,
+    devAccounts: true,
+  });
+  return { layout, chainId };
+}
+
+export interface NodeProcess {
+  readonly process: ChildProcess;
+  readonly rpcUrl: string;
+  readonly wsUrl: string;
+  readonly metricsUrl: string;
+  /** Everything the node wrote on stderr (JSON log lines). */
+  readonly log: () => string;
+  /** SIGTERM and wait for a clean exit (SIGKILL after `timeoutMs`). */
+  stop(timeoutMs?: number): Promise<number | null>;
+  /** SIGKILL: the crash case. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts a real node process (`charter node start`) on ephemeral ports bound to 127.0.0.1 and resolves once it
+ * serves JSON-RPC. The ports are read back from the node's log.
+ */
+export async function startNodeProcess(
+  configFile: string,
+  options: { env?: Record<string, string>; devAccounts?: boolean } = {},
+): Promise<NodeProcess> {
+  const child = spawn(process.execPath, [BIN, "node", "start", "--config", configFile], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      CHARTER_RPC_PORT: "0",
+      CHARTER_METRICS_PORT: "0",
+      CHARTER_LOG_LEVEL: "info",
+      CHARTER_DEV_ACCOUNTS: String(options.devAccounts ?? true),
+      ...options.env,
+    },
+  });
+  let log = "";
+  let rpcUrl: string | undefined;
+  let metricsUrl: string | undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`node did not start within ${START_TIMEOUT_MS} ms:\n${log}`)), START_TIMEOUT_MS);
+    const onData = (chunk: Buffer) => {
+      log += chunk.toString();
+      for (const line of chunk.toString().split("\n")) {
+        if (!line.startsWith("{")) continue;
+        try {
+          const entry = JSON.parse(line) as { msg?: string; url?: string };
+          if (entry.msg?.startsWith("JSON-RPC listening") && entry.url) rpcUrl = entry.url;
+          if (entry.msg?.startsWith("metrics listening") && entry.url) metricsUrl = entry.url;
+        } catch {
+          // A partial line; the rest arrives with the next chunk and is parsed from `log` below.
+        }
+      }
+      if (rpcUrl && metricsUrl) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stderr!.on("data", onData);
+    child.stdout!.on("data", (chunk: Buffer) => {
+      log += chunk.toString();
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`node exited (${signal ?? code}) before it was ready:\n${log}`));
+    });
+  });
+  await ready;
+  const exited = new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+    else child.once("exit", (code) => resolve(code));
+  });
+  return {
+    process: child,
+    rpcUrl: rpcUrl!,
+    wsUrl: rpcUrl!.replace(/^http/, "ws"),
+    metricsUrl: metricsUrl!,
+    log: () => log,
+    async stop(timeoutMs = 15_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      child.kill("SIGTERM");
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
