@@ -103,13 +103,25 @@ export interface CallRequest {
 }
 
 export type CallResult =
-  | { readonly kind: "success"; readonly returnData: Uint8Array; readonly gasUsed: bigint; readonly logs: readonly Log[] }
+  | {
+      readonly kind: "success";
+      readonly returnData: Uint8Array;
+      readonly gasUsed: bigint;
+      readonly logs: readonly Log[];
+    }
   /** The EVM executed REVERT; `returnData` is the revert payload (may be empty). */
   | { readonly kind: "revert"; readonly returnData: Uint8Array; readonly gasUsed: bigint }
   /** Any other failure (out of gas, invalid opcode, stack underflow, ...) with the EVM's own message. */
   | { readonly kind: "error"; readonly message: string; readonly gasUsed: bigint };
 
-export type EstimateGasResult = { readonly kind: "success"; readonly gas: bigint } | Exclude<CallResult, { kind: "success" }>;
+export type EstimateGasResult =
+  | { readonly kind: "success"; readonly gas: bigint }
+  /**
+   * The call does not succeed even with the most gas the estimate may use (the request's `gas`, else the block gas
+   * limit); answered as geth does, "gas required exceeds allowance (<allowance>)".
+   */
+  | { readonly kind: "allowanceExceeded"; readonly allowance: bigint }
+  | Exclude<CallResult, { kind: "success" }>;
 
 export interface DevSigner {
   /** Addresses of the dev accounts, in derivation order. */

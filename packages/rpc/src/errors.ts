@@ -29,3 +29,12 @@ export class RPCError extends Error {
     this.data = data;
   }
 }
+
+/**
+ * The error for a method the server does not offer. Its wording matters: ethers maps `/the method .* does not exist/`
+ * to UNSUPPORTED_OPERATION, and viem stops probing optional methods on -32601.
+ */
+export function methodNotFoundError(method: string): RPCError {
+  const shown = method.length > 64 ? `${method.slice(0, 64)}…` : method;
+  return new RPCError(RPCErrorCode.methodNotFound, `the method ${shown} does not exist/is not available`);
+}

@@ -1,2 +1,16 @@
 export * from "./backend.js";
+export * from "./blockTag.js";
+export * from "./bloom.js";
+export * from "./clock.js";
+export * from "./dispatcher.js";
 export * from "./errors.js";
+export * from "./format.js";
+export * from "./ids.js";
+export * from "./limits.js";
+export * from "./logger.js";
+export type { MethodContext, MethodDeclaration, Session } from "./method.js";
+export { defineMethod } from "./method.js";
+export * from "./methods/index.js";
+export * from "./params.js";
+export * from "./revert.js";
+export * from "./server.js";
