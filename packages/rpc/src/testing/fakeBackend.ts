@@ -3,6 +3,8 @@
  * transactions in memory and scripts `eth_call` outcomes by target address. It does not execute the EVM, check
  * permissions or reach consensus; the node's end-to-end tests exercise the real backend.
  */
+
+import { keccak256 } from "@charter/crypto";
 import type { Block, Log, Receipt, SignedTx, VerifiedTx } from "@charter/types";
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from "@charter/utils";
 import { Transaction, type TransactionRequest, Wallet } from "ethers";
@@ -19,7 +21,6 @@ import type {
 } from "../backend.js";
 import { logsBloom } from "../bloom.js";
 import { RPCError, RPCErrorCode } from "../errors.js";
-import { keccak256 } from "../keccak.js";
 
 export const fakeChainId = 31_999n;
 
