@@ -20,7 +20,16 @@ export interface CryptoSuite {
   addressFromPublicKey(publicKey: Uint8Array): Uint8Array;
   /** Signs a 32-byte digest; deterministic (RFC 6979 for `ecdsa`). */
   sign(digest: Uint8Array, privateKey: Uint8Array): Uint8Array;
-  /** Verifies a signature against a public key. Malleable (high-s) signatures are rejected. */
+  /**
+   * Checks the form of a signature without a key: its length and, for `ecdsa`, `0 < r < n`, `0 < s <= n/2` and
+   * `yParity` in {0, 1}. Cheap enough for decoders to call on every transaction before they spend a recovery, so
+   * that a malleable or out-of-range signature is rejected with a precise message at the door.
+   */
+  isCanonicalSignature(signature: Uint8Array): boolean;
+  /**
+   * Verifies a signature against a public key. Only the canonical form is accepted: malleable (high-s) signatures
+   * and, for `ecdsa`, a wrong `yParity` are rejected, so a third party cannot turn one valid signature into another.
+   */
   verify(digest: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean;
   /**
    * Recovers the signer's public key from a digest and signature, or returns `null` when the signature is

@@ -27,11 +27,15 @@ export interface UnsignedTx {
   readonly accessList: readonly AccessListItem[];
 }
 
-export interface SignedTx extends UnsignedTx {
+/** The signature fields of a transaction, as they are serialised. */
+export interface TxSignature {
   /** 0 or 1. */
   readonly yParity: number;
   readonly r: bigint;
   readonly s: bigint;
+}
+
+export interface SignedTx extends UnsignedTx, TxSignature {
   /** The `v` as it appears on the wire and in JSON-RPC: `chainId*2+35+yParity` for legacy, else `yParity`. */
   readonly v: bigint;
   /** The canonical EIP-2718 serialisation (what `eth_sendRawTransaction` takes). */
