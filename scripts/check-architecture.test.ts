@@ -17,13 +17,21 @@ describe("architecture check", () => {
     );
     for (const name of ["utils", "chain"]) {
       mkdirSync(join(root, "packages", name, "src"), { recursive: true });
-      writeFileSync(join(root, "packages", name, "package.json"), JSON.stringify({ name: `@charter/${name}`, dependencies: {} }));
+      writeFileSync(
+        join(root, "packages", name, "package.json"),
+        JSON.stringify({ name: `@charter/${name}`, dependencies: {} }),
+      );
     }
-    writeFileSync(join(root, "packages", "utils", "src", "index.ts"), 'import { Chain } from "@charter/chain";\n');
+    writeFileSync(
+      join(root, "packages", "utils", "src", "index.ts"),
+      'import { Chain } from "@charter/chain";\n',
+    );
     writeFileSync(join(root, "packages", "chain", "src", "index.ts"), 'export * from "@charter/utils";\n');
     const messages = checkArchitecture(root).map((v) => v.message);
     expect(messages).toContain('"utils" may not import "@charter/chain" (see ARCHITECTURE.md)');
-    expect(messages).toContain('imports "@charter/utils" but packages/chain/package.json does not declare it');
+    expect(messages).toContain(
+      'imports "@charter/utils" but packages/chain/package.json does not declare it',
+    );
   });
 
   it("parses the rules table", () => {

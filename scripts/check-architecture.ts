@@ -47,10 +47,15 @@ export function checkArchitecture(root = ROOT): ArchitectureViolation[] {
   const packagesDir = join(root, "packages");
   const onDisk = readdirSync(packagesDir).filter((p) => statSync(join(packagesDir, p)).isDirectory());
   for (const name of onDisk) {
-    if (!rules.has(name)) violations.push({ file: `packages/${name}`, message: `package "${name}" is missing from ARCHITECTURE.md` });
+    if (!rules.has(name))
+      violations.push({
+        file: `packages/${name}`,
+        message: `package "${name}" is missing from ARCHITECTURE.md`,
+      });
   }
   for (const name of rules.keys()) {
-    if (!onDisk.includes(name)) violations.push({ file: "ARCHITECTURE.md", message: `lists package "${name}", which does not exist` });
+    if (!onDisk.includes(name))
+      violations.push({ file: "ARCHITECTURE.md", message: `lists package "${name}", which does not exist` });
   }
   for (const name of onDisk) {
     const allowed = rules.get(name);
@@ -69,11 +74,23 @@ export function checkArchitecture(root = ROOT): ArchitectureViolation[] {
         if (target === name) continue;
         const where = relative(root, file);
         // Tests and benchmarks may use the testing package and anything below them in the graph.
-        if (!allowed.has(target) && !(isTest && (target === "testing" || rules.get(target) !== undefined && !dependsOn(rules, target, name)))) {
-          violations.push({ file: where, message: `"${name}" may not import "@charter/${target}" (see ARCHITECTURE.md)` });
+        if (
+          !allowed.has(target) &&
+          !(
+            isTest &&
+            (target === "testing" || (rules.get(target) !== undefined && !dependsOn(rules, target, name)))
+          )
+        ) {
+          violations.push({
+            file: where,
+            message: `"${name}" may not import "@charter/${target}" (see ARCHITECTURE.md)`,
+          });
         }
         if (!isTest && !declared.has(`@charter/${target}`)) {
-          violations.push({ file: where, message: `imports "@charter/${target}" but packages/${name}/package.json does not declare it` });
+          violations.push({
+            file: where,
+            message: `imports "@charter/${target}" but packages/${name}/package.json does not declare it`,
+          });
         }
       }
     }
@@ -82,7 +99,12 @@ export function checkArchitecture(root = ROOT): ArchitectureViolation[] {
 }
 
 /** Whether `from` may reach `to` through the allowed edges (used to keep test imports acyclic). */
-function dependsOn(rules: Map<string, Set<string>>, from: string, to: string, seen = new Set<string>()): boolean {
+function dependsOn(
+  rules: Map<string, Set<string>>,
+  from: string,
+  to: string,
+  seen = new Set<string>(),
+): boolean {
   if (from === to) return true;
   if (seen.has(from)) return false;
   seen.add(from);

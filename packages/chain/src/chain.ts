@@ -1,5 +1,10 @@
 import type { CryptoSuite } from "@charter/crypto";
-import { type BlockExecution, type Executor, genesisStateDiff, type GenesisAccount } from "@charter/execution";
+import {
+  type BlockExecution,
+  type Executor,
+  type GenesisAccount,
+  genesisStateDiff,
+} from "@charter/execution";
 import type { KvStore } from "@charter/kv";
 import {
   type Block,
@@ -123,7 +128,7 @@ export class Chain {
       transactions: input.transactions,
       mode: "build",
     });
-    const state = this.#options.state.prepare(execution.diff);
+    const state = await this.#options.state.commit(execution.diff);
     const header: Header = {
       parentHash: this.#head.hash,
       height,
@@ -151,7 +156,8 @@ export class Chain {
   async validate(block: Block, options: { readonly nowMs?: number } = {}): Promise<ExecutedBlock> {
     const header = block.header;
     const parent = this.#head.block.header;
-    const invalid = (why: string) => new ChainError("invalid-block", `block ${header.height} is invalid: ${why}`);
+    const invalid = (why: string) =>
+      new ChainError("invalid-block", `block ${header.height} is invalid: ${why}`);
     if (header.height !== parent.height + 1) throw invalid(`height must be ${parent.height + 1}`);
     if (!equalBytes(header.parentHash, this.#head.hash)) throw invalid("parent hash is not the head's hash");
     if (header.timestampMs < parent.timestampMs) throw invalid("timestamp is before the parent's");
@@ -167,7 +173,9 @@ export class Chain {
       const key = bytesToHex(tx.hash);
       if (seen.has(key)) throw invalid(`transaction ${index} appears twice`);
       seen.add(key);
-      transactions.push(this.verifySender(tx, () => invalid(`transaction ${index} has an invalid signature`)));
+      transactions.push(
+        this.verifySender(tx, () => invalid(`transaction ${index} has an invalid signature`)),
+      );
     }
     if (!equalBytes(header.transactionsRoot, transactionsRoot(transactions, this.suite))) {
       throw invalid("transactions root does not match the transactions");
@@ -176,22 +184,29 @@ export class Chain {
     try {
       execution = await this.#options.executor.executeBlock({
         base: this.#options.state.latest(),
-        env: { height: header.height, timestampMs: header.timestampMs, proposer: header.proposer, gasLimit: header.gasLimit },
+        env: {
+          height: header.height,
+          timestampMs: header.timestampMs,
+          proposer: header.proposer,
+          gasLimit: header.gasLimit,
+        },
         transactions,
         mode: "validate",
       });
     } catch (error) {
-      if (error instanceof Error && "code" in error && error.code === "invalid-block") throw invalid(error.message);
+      if (error instanceof Error && "code" in error && error.code === "invalid-block")
+        throw invalid(error.message);
       throw error;
     }
-    if (execution.gasUsed !== header.gasUsed) throw invalid(`gas used is ${execution.gasUsed}, header says ${header.gasUsed}`);
+    if (execution.gasUsed !== header.gasUsed)
+      throw invalid(`gas used is ${execution.gasUsed}, header says ${header.gasUsed}`);
     if (!equalBytes(header.receiptsRoot, receiptsRoot(execution.receipts, this.suite))) {
       throw invalid("receipts root does not match the execution");
     }
     if (!equalBytes(header.logsBloom, logsBloom(execution.receipts.flatMap((r) => r.logs)))) {
       throw invalid("logs bloom does not match the execution");
     }
-    const state = this.#options.state.prepare(execution.diff);
+    const state = await this.#options.state.commit(execution.diff);
     if (!equalBytes(header.stateRoot, state.root)) throw invalid("state root does not match the execution");
     return this.#executed(block, execution, state);
   }
@@ -209,11 +224,19 @@ export class Chain {
    * new one.
    */
   async commit(executed: ExecutedBlock): Promise<void> {
-    assert(equalBytes(executed.block.header.parentHash, this.#head.hash), "commit of a block that is not on the head");
-    const stored: StoredBlock = { block: executed.block, hash: executed.hash, senders: executed.senders, size: executed.size };
+    assert(
+      equalBytes(executed.block.header.parentHash, this.#head.hash),
+      "commit of a block that is not on the head",
+    );
+    const stored: StoredBlock = {
+      block: executed.block,
+      hash: executed.hash,
+      senders: executed.senders,
+      size: executed.size,
+    };
     const ops = [...executed.state.ops, ...this.store.commitOps(stored, executed.receipts)];
     await this.#options.kv.write(ops);
-    this.#options.state.advance(executed.state);
+    this.#options.state.applyCommitted(executed.state);
     this.store.remember(stored, executed.receipts);
     this.#head = stored;
     for (const listener of this.#listeners) listener(stored, executed.receipts);
@@ -238,13 +261,17 @@ export class Chain {
     const genesisBlock = this.#genesisBlockWithoutState();
     const meta = await this.store.readMeta();
     if (meta === undefined) {
-      const state = this.#options.state.prepare(genesisStateDiff(genesis.alloc));
+      const state = await this.#options.state.commit(genesisStateDiff(genesis.alloc));
       const block: Block = { header: { ...genesisBlock.header, stateRoot: state.root }, transactions: [] };
       const hash = hashHeader(block.header, this.suite);
       const stored: StoredBlock = { block, hash, senders: [], size: 600 };
       const chainMeta: ChainMeta = { genesisHash: hash, chainId: genesis.chainId, suite: this.suite.name };
-      await this.#options.kv.write([...state.ops, ...this.store.commitOps(stored, []), ...this.store.metaOps(chainMeta)]);
-      this.#options.state.advance(state);
+      await this.#options.kv.write([
+        ...state.ops,
+        ...this.store.commitOps(stored, []),
+        ...this.store.metaOps(chainMeta),
+      ]);
+      this.#options.state.applyCommitted(state);
       this.store.remember(stored, []);
       this.#head = stored;
       return;
@@ -257,7 +284,10 @@ export class Chain {
     }
     const storedGenesis = await this.store.blockByHeight(0);
     if (!storedGenesis || !equalBytes(storedGenesis.hash, meta.genesisHash)) {
-      throw new ChainError("corrupt", "the stored genesis block is missing or does not match the chain metadata");
+      throw new ChainError(
+        "corrupt",
+        "the stored genesis block is missing or does not match the chain metadata",
+      );
     }
     const expected = { ...genesisBlock.header, stateRoot: storedGenesis.block.header.stateRoot };
     if (!equalBytes(hashHeader(expected, this.suite), meta.genesisHash)) {
@@ -270,7 +300,10 @@ export class Chain {
     assert(head !== undefined, "a store with chain metadata has a head");
     const stored = await this.store.blockByHash(head.hash);
     if (!stored) throw new ChainError("corrupt", `the head block ${bytesToHex(head.hash)} is missing`);
-    assert(equalBytes(stored.block.header.stateRoot, this.#options.state.root), "the state root on disk is not the head's state root");
+    assert(
+      equalBytes(stored.block.header.stateRoot, this.#options.state.root),
+      "the state root on disk is not the head's state root",
+    );
     this.store.remember(stored, (await this.store.receiptsByHeight(stored.block.header.height)) ?? []);
     this.#head = stored;
   }

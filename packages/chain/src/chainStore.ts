@@ -9,8 +9,8 @@ import {
   hashHeader,
   type Receipt,
 } from "@charter/types";
-import { RLP } from "@ethereumjs/rlp";
 import { bytesToHex, concatBytes, equalBytes } from "@charter/utils";
+import { RLP } from "@ethereumjs/rlp";
 import { ChainError } from "./errors.js";
 
 /**
@@ -70,7 +70,8 @@ export class ChainStore {
     const raw = await this.#kv.get(Uint8Array.of(PREFIX.meta));
     if (raw === undefined) return undefined;
     const [genesisHash, chainId, suite] = RLP.decode(raw) as Uint8Array[];
-    if (!genesisHash || !chainId || !suite) throw new ChainError("corrupt", "chain metadata record is malformed");
+    if (!genesisHash || !chainId || !suite)
+      throw new ChainError("corrupt", "chain metadata record is malformed");
     return {
       genesisHash,
       chainId: chainId.length ? BigInt(bytesToHex(chainId)) : 0n,
@@ -102,7 +103,11 @@ export class ChainStore {
       { type: "put", key: Uint8Array.of(PREFIX.head), value: concatBytes(u64(height), hash) },
     ];
     block.transactions.forEach((tx, index) => {
-      ops.push({ type: "put", key: hashKey(PREFIX.txLocation, tx.hash), value: concatBytes(u64(height), u32(index)) });
+      ops.push({
+        type: "put",
+        key: hashKey(PREFIX.txLocation, tx.hash),
+        value: concatBytes(u64(height), u32(index)),
+      });
     });
     return ops;
   }
@@ -155,7 +160,8 @@ export class ChainStore {
     const raw = await this.#kv.get(hashKey(PREFIX.receipts, hash));
     if (raw === undefined) return undefined;
     const items = RLP.decode(raw) as Uint8Array[];
-    if (!Array.isArray(items)) throw new ChainError("corrupt", `stored receipts of block ${height} are malformed`);
+    if (!Array.isArray(items))
+      throw new ChainError("corrupt", `stored receipts of block ${height} are malformed`);
     return items.map((item) => decodeReceipt(item));
   }
 

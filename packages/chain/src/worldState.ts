@@ -16,9 +16,9 @@ export interface WorldState {
    * Computes the root after applying `diff` to the latest state and the KV operations that persist it, without
    * writing anything or changing `latest()`.
    */
-  prepare(diff: StateDiff): PreparedState;
+  commit(diff: StateDiff): Promise<PreparedState>;
   /** Makes a prepared state the latest one, after its operations are durable. */
-  advance(prepared: PreparedState): void;
+  applyCommitted(prepared: PreparedState): void;
 }
 
 export interface PreparedState {

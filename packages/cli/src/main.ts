@@ -11,7 +11,8 @@ import { initNetwork } from "./network.js";
 function integer(min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
     return n;
   };
 }
@@ -33,31 +34,51 @@ program
   .option("--chain-id <id>", "EIP-155 chain id", integer(1, 2 ** 48), DEVNET_CHAIN_ID)
   .option("--validators <n>", "number of validator nodes", integer(1, 256), 1)
   .option("--block-interval-ms <ms>", "target time between blocks", integer(50, 60_000), 1000)
-  .option("--dev-accounts", "fund the publicly known dev accounts and let nodes sign for them (devnets only)", false)
+  .option(
+    "--dev-accounts",
+    "fund the publicly known dev accounts and let nodes sign for them (devnets only)",
+    false,
+  )
   .option("--json", "print the result as JSON", false)
-  .action((opts: { dir: string; chainId: number; validators: number; blockIntervalMs: number; devAccounts: boolean; json: boolean }) => {
-    const { layout, genesis } = initNetwork({
-      dir: opts.dir,
-      chainId: opts.chainId,
-      validators: opts.validators,
-      blockIntervalMs: opts.blockIntervalMs,
-      devAccounts: opts.devAccounts,
-    });
-    out(
-      opts.json,
-      { dir: layout.dir, genesis: layout.genesisFile, chainId: genesis.chainId, nodes: layout.nodes.map((n) => ({ name: n.name, config: n.configFile })) },
-      [
-        `wrote network in ${layout.dir} (chain id ${genesis.chainId})`,
-        `genesis: ${layout.genesisFile}`,
-        ...layout.nodes.map((n) => `${n.name}: charter node start --config ${n.configFile}`),
-      ].join("\n"),
-    );
-  });
+  .action(
+    (opts: {
+      dir: string;
+      chainId: number;
+      validators: number;
+      blockIntervalMs: number;
+      devAccounts: boolean;
+      json: boolean;
+    }) => {
+      const { layout, genesis } = initNetwork({
+        dir: opts.dir,
+        chainId: opts.chainId,
+        validators: opts.validators,
+        blockIntervalMs: opts.blockIntervalMs,
+        devAccounts: opts.devAccounts,
+      });
+      out(
+        opts.json,
+        {
+          dir: layout.dir,
+          genesis: layout.genesisFile,
+          chainId: genesis.chainId,
+          nodes: layout.nodes.map((n) => ({ name: n.name, config: n.configFile })),
+        },
+        [
+          `wrote network in ${layout.dir} (chain id ${genesis.chainId})`,
+          `genesis: ${layout.genesisFile}`,
+          ...layout.nodes.map((n) => `${n.name}: charter node start --config ${n.configFile}`),
+        ].join("\n"),
+      );
+    },
+  );
 
 const nodeCommand = program.command("node").description("run a node");
 nodeCommand
   .command("start")
-  .description("start a node from its config file (flags override CHARTER_* environment variables, which override the file)")
+  .description(
+    "start a node from its config file (flags override CHARTER_* environment variables, which override the file)",
+  )
   .option("--config <file>", "node config file (YAML)")
   .option("--data-dir <path>", "data directory")
   .option("--genesis <file>", "genesis file")
@@ -87,12 +108,26 @@ program
   .option("--dir <path>", "data folder of the devnet", ".devnet")
   .option("--validators <n>", "number of validators", integer(1, 64), 1)
   .option("--reset", "delete the data folder and start a new chain", false)
-  .option("--block-interval-ms <ms>", "target time between blocks (new chains only)", integer(50, 60_000), 1000)
+  .option(
+    "--block-interval-ms <ms>",
+    "target time between blocks (new chains only)",
+    integer(50, 60_000),
+    1000,
+  )
   .option("--chain-id <id>", "chain id (new chains only)", integer(1, 2 ** 48), DEVNET_CHAIN_ID)
   .option("--json", "print the ready banner as JSON", false)
-  .action(async (opts: { dir: string; validators: number; reset: boolean; blockIntervalMs: number; chainId: number; json: boolean }) => {
-    await runDevnet({ ...opts, dir: resolve(opts.dir), readyTimeoutMs: 60_000 });
-  });
+  .action(
+    async (opts: {
+      dir: string;
+      validators: number;
+      reset: boolean;
+      blockIntervalMs: number;
+      chainId: number;
+      json: boolean;
+    }) => {
+      await runDevnet({ ...opts, dir: resolve(opts.dir), readyTimeoutMs: 60_000 });
+    },
+  );
 
 const keys = program.command("keys").description("generate and inspect node and account keys");
 keys
@@ -106,9 +141,17 @@ keys
     const address = bytesToHex(suite.addressFromPublicKey(suite.publicKeyFromPrivateKey(key)));
     if (opts.out) {
       writeFileSync(opts.out, `${bytesToHex(key)}\n`, { mode: 0o600, flag: "wx" });
-      out(opts.json, { address, file: resolve(opts.out) }, `address: ${address}\nkey file: ${resolve(opts.out)}`);
+      out(
+        opts.json,
+        { address, file: resolve(opts.out) },
+        `address: ${address}\nkey file: ${resolve(opts.out)}`,
+      );
     } else {
-      out(opts.json, { address, privateKey: bytesToHex(key) }, `address:     ${address}\nprivate key: ${bytesToHex(key)}`);
+      out(
+        opts.json,
+        { address, privateKey: bytesToHex(key) },
+        `address:     ${address}\nprivate key: ${bytesToHex(key)}`,
+      );
     }
   });
 keys
@@ -119,11 +162,16 @@ keys
   .action((file: string, opts: { json: boolean }) => {
     const text = readFileSync(file, "utf8").trim();
     const hex = text.startsWith("0x") ? text : `0x${text}`;
-    if (!isHexData(hex) || hex.length !== 66) throw new Error(`${file} does not hold a 32-byte private key in hex`);
+    if (!isHexData(hex) || hex.length !== 66)
+      throw new Error(`${file} does not hold a 32-byte private key in hex`);
     const suite = createEcdsaSuite();
     const publicKey = suite.publicKeyFromPrivateKey(hexToBytes(hex));
     const address = bytesToHex(suite.addressFromPublicKey(publicKey));
-    out(opts.json, { address, publicKey: bytesToHex(publicKey) }, `address:    ${address}\npublic key: ${bytesToHex(publicKey)}`);
+    out(
+      opts.json,
+      { address, publicKey: bytesToHex(publicKey) },
+      `address:    ${address}\npublic key: ${bytesToHex(publicKey)}`,
+    );
   });
 
 try {

@@ -1,6 +1,13 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { DEV_ACCOUNT_COUNT, deriveDevPrivateKeys, type Genesis, genesisToJSON, nodeConfigToYAML, parseGenesis } from "@charter/config";
+import {
+  DEV_ACCOUNT_COUNT,
+  deriveDevPrivateKeys,
+  type Genesis,
+  genesisToJSON,
+  nodeConfigToYAML,
+  parseGenesis,
+} from "@charter/config";
 import { createEcdsaSuite } from "@charter/crypto";
 import { bytesToHex } from "@charter/utils";
 
@@ -16,7 +23,13 @@ export const METRICS_PORT_BASE = 9545;
 export interface NetworkLayout {
   readonly dir: string;
   readonly genesisFile: string;
-  readonly nodes: readonly { readonly name: string; readonly dir: string; readonly configFile: string; readonly rpcPort: number; readonly metricsPort: number }[];
+  readonly nodes: readonly {
+    readonly name: string;
+    readonly dir: string;
+    readonly configFile: string;
+    readonly rpcPort: number;
+    readonly metricsPort: number;
+  }[];
 }
 
 export interface InitNetworkOptions {
@@ -32,7 +45,11 @@ export interface InitNetworkOptions {
 }
 
 /** Where each file of a network folder lives (the layout `charter init` writes and `charter devnet` reuses). */
-export function networkLayout(dir: string, validators: number, ports: { rpc?: number; metrics?: number } = {}): NetworkLayout {
+export function networkLayout(
+  dir: string,
+  validators: number,
+  ports: { rpc?: number; metrics?: number } = {},
+): NetworkLayout {
   const root = resolve(dir);
   return {
     dir: root,
@@ -76,7 +93,12 @@ export function initNetwork(options: InitNetworkOptions): { layout: NetworkLayou
         devAccounts: options.devAccounts,
       }),
     );
-    return { name: node.name, address: bytesToHex(suite.addressFromPublicKey(publicKey)), publicKey: bytesToHex(publicKey), weight: 1 };
+    return {
+      name: node.name,
+      address: bytesToHex(suite.addressFromPublicKey(publicKey)),
+      publicKey: bytesToHex(publicKey),
+      weight: 1,
+    };
   });
   const alloc: Record<string, { balance: string }> = {};
   if (options.devAccounts) {

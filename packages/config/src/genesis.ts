@@ -13,7 +13,10 @@ const address = z
   .transform((s) => s.toLowerCase());
 /** Non-negative integers as JSON numbers, decimal strings or 0x-hex strings (balances exceed 2^53). */
 const bigUint = z
-  .union([z.number().int().nonnegative(), z.string().regex(/^(0x[0-9a-fA-F]+|[0-9]+)$/, "must be a non-negative integer")])
+  .union([
+    z.number().int().nonnegative(),
+    z.string().regex(/^(0x[0-9a-fA-F]+|[0-9]+)$/, "must be a non-negative integer"),
+  ])
   .transform((v) => BigInt(v));
 
 export const GenesisValidatorSchema = z.strictObject({
@@ -29,12 +32,18 @@ export const GenesisAccountSchema = z.strictObject({
   balance: bigUint.default(0n),
   nonce: bigUint.optional(),
   code: hexData.optional(),
-  storage: z.record(z.string().regex(/^0x[0-9a-fA-F]{64}$/, "storage keys are 32-byte hex"), hexData).optional(),
+  storage: z
+    .record(z.string().regex(/^0x[0-9a-fA-F]{64}$/, "storage keys are 32-byte hex"), hexData)
+    .optional(),
 });
 
 export const GenesisSchema = z.strictObject({
   /** EIP-155 chain id; avoid 1, 1337 and 31337, which wallets associate with other chains. */
-  chainId: z.number().int().positive().max(2 ** 48),
+  chainId: z
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 48),
   crypto: z.enum(["ecdsa", "sm"]).default("ecdsa"),
   /** Genesis time, milliseconds since the Unix epoch. */
   timestampMs: z.number().int().nonnegative(),
@@ -105,13 +114,19 @@ export function genesisToJSON(genesis: Genesis): string {
 }
 
 /** Genesis allocations as execution takes them. */
-export function genesisAlloc(genesis: Genesis): Map<string, { balance: bigint; nonce?: bigint; code?: Uint8Array; storage?: Map<string, Uint8Array> }> {
-  const out = new Map<string, { balance: bigint; nonce?: bigint; code?: Uint8Array; storage?: Map<string, Uint8Array> }>();
+export function genesisAlloc(
+  genesis: Genesis,
+): Map<string, { balance: bigint; nonce?: bigint; code?: Uint8Array; storage?: Map<string, Uint8Array> }> {
+  const out = new Map<
+    string,
+    { balance: bigint; nonce?: bigint; code?: Uint8Array; storage?: Map<string, Uint8Array> }
+  >();
   for (const [addr, account] of Object.entries(genesis.alloc)) {
     const storage = new Map<string, Uint8Array>();
     for (const [slot, value] of Object.entries(account.storage ?? {})) {
       const bytes = hexToBytes(value);
-      if (bytes.length > 32) throw new ConfigError("invalid", `genesis storage value at ${addr} ${slot} exceeds 32 bytes`);
+      if (bytes.length > 32)
+        throw new ConfigError("invalid", `genesis storage value at ${addr} ${slot} exceeds 32 bytes`);
       const word = new Uint8Array(32);
       word.set(bytes, 32 - bytes.length);
       storage.set(bytesToHex(hexToBytes(slot)), word);

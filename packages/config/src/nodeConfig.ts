@@ -26,7 +26,12 @@ export const NodeConfigSchema = z.strictObject({
       port: port.default(8545),
       /** Origins allowed by CORS; `["*"]` allows any. */
       corsOrigins: z.array(z.string()).default(["*"]),
-      bodyBytesMax: z.number().int().min(1024).max(1 << 30).default(5 * 1024 * 1024),
+      bodyBytesMax: z
+        .number()
+        .int()
+        .min(1024)
+        .max(1 << 30)
+        .default(5 * 1024 * 1024),
       batchSizeMax: z.number().int().min(1).max(100_000).default(1000),
       logsBlockRangeMax: z.number().int().min(1).default(10_000),
       logsResultsMax: z.number().int().min(1).default(10_000),
@@ -54,7 +59,11 @@ export const NodeConfigSchema = z.strictObject({
   mempool: z
     .strictObject({
       txCountMax: z.number().int().min(1).default(20_000),
-      bytesMax: z.number().int().min(1024).default(64 * 1024 * 1024),
+      bytesMax: z
+        .number()
+        .int()
+        .min(1024)
+        .default(64 * 1024 * 1024),
       perSenderMax: z.number().int().min(1).default(1000),
       nonceGapMax: z.number().int().min(0).default(64),
     })
@@ -63,7 +72,11 @@ export const NodeConfigSchema = z.strictObject({
     .strictObject({
       /** Most transactions in one block, whatever their gas. */
       blockTxCountMax: z.number().int().min(1).default(5000),
-      blockBytesMax: z.number().int().min(1024).default(8 * 1024 * 1024),
+      blockBytesMax: z
+        .number()
+        .int()
+        .min(1024)
+        .default(8 * 1024 * 1024),
     })
     .prefault({}),
   devnet: z
@@ -121,13 +134,19 @@ export function loadNodeConfig(options: LoadNodeConfigOptions): ResolvedNodeConf
     try {
       text = readFileSync(options.file, "utf8");
     } catch (error) {
-      throw new ConfigError("not-found", `cannot read the config file ${options.file}: ${(error as Error).message}`);
+      throw new ConfigError(
+        "not-found",
+        `cannot read the config file ${options.file}: ${(error as Error).message}`,
+      );
     }
     let parsed: unknown;
     try {
       parsed = parseYAML(text);
     } catch (error) {
-      throw new ConfigError("parse", `config file ${options.file} is not valid YAML: ${(error as Error).message}`);
+      throw new ConfigError(
+        "parse",
+        `config file ${options.file} is not valid YAML: ${(error as Error).message}`,
+      );
     }
     if (parsed !== null && parsed !== undefined) {
       if (typeof parsed !== "object" || Array.isArray(parsed)) {
@@ -169,7 +188,8 @@ function convert(value: unknown, override: Override, source: string): unknown {
   if (override.kind === "string") return String(value);
   if (override.kind === "number") {
     const n = typeof value === "number" ? value : Number(value);
-    if (!Number.isInteger(n)) throw new ConfigError("invalid", `${source} must be an integer, got "${String(value)}"`);
+    if (!Number.isInteger(n))
+      throw new ConfigError("invalid", `${source} must be an integer, got "${String(value)}"`);
     return n;
   }
   if (typeof value === "boolean") return value;
@@ -193,7 +213,14 @@ function kebab(name: string): string {
 }
 
 /** The YAML written by `charter init`, with comments a new operator can follow. */
-export function nodeConfigToYAML(config: { dataDir: string; genesis: string; nodeKeyFile: string; rpcPort: number; metricsPort: number; devAccounts: boolean }): string {
+export function nodeConfigToYAML(config: {
+  dataDir: string;
+  genesis: string;
+  nodeKeyFile: string;
+  rpcPort: number;
+  metricsPort: number;
+  devAccounts: boolean;
+}): string {
   return `# Charter node configuration. Environment variables (CHARTER_*) override this file, and
 # command-line flags override both. Relative paths are relative to this file.
 dataDir: ${config.dataDir}

@@ -28,7 +28,10 @@ export function createDevSigner(modules: DevSignerModules): DevSigner {
     async signTransaction(from: Uint8Array, request: CallRequest): Promise<SignedTx> {
       const key = keys.get(bytesToHex(from));
       if (!key) {
-        throw new RPCError(RPCErrorCode.invalidInput, `unknown account ${bytesToHex(from)}: the node signs only for the dev accounts`);
+        throw new RPCError(
+          RPCErrorCode.invalidInput,
+          `unknown account ${bytesToHex(from)}: the node signs only for the dev accounts`,
+        );
       }
       const legacy = request.gasPrice !== undefined && request.maxFeePerGas === undefined;
       const gasPrice = request.gasPrice ?? request.maxFeePerGas ?? 0n;

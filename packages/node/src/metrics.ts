@@ -1,25 +1,45 @@
 import { createServer, type Server } from "node:http";
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /** The node's Prometheus metrics, in a registry of its own (several nodes can share a process in tests). */
 export class NodeMetrics {
   readonly registry = new Registry();
-  readonly headHeight = new Gauge({ name: "charter_head_height", help: "Height of the latest committed block", registers: [this.registry] });
+  readonly headHeight = new Gauge({
+    name: "charter_head_height",
+    help: "Height of the latest committed block",
+    registers: [this.registry],
+  });
   readonly headTimestamp = new Gauge({
     name: "charter_head_timestamp_seconds",
     help: "Timestamp of the latest committed block",
     registers: [this.registry],
   });
-  readonly blocksCommitted = new Counter({ name: "charter_blocks_committed_total", help: "Blocks committed", registers: [this.registry] });
-  readonly txsCommitted = new Counter({ name: "charter_txs_committed_total", help: "Transactions committed", registers: [this.registry] });
+  readonly blocksCommitted = new Counter({
+    name: "charter_blocks_committed_total",
+    help: "Blocks committed",
+    registers: [this.registry],
+  });
+  readonly txsCommitted = new Counter({
+    name: "charter_txs_committed_total",
+    help: "Transactions committed",
+    registers: [this.registry],
+  });
   readonly blockCommitSeconds = new Histogram({
     name: "charter_block_produce_seconds",
     help: "Time to build, execute and durably commit a block",
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
-  readonly mempoolPending = new Gauge({ name: "charter_mempool_pending", help: "Executable transactions in the pool", registers: [this.registry] });
-  readonly mempoolQueued = new Gauge({ name: "charter_mempool_queued", help: "Queued (nonce-gapped) transactions in the pool", registers: [this.registry] });
+  readonly mempoolPending = new Gauge({
+    name: "charter_mempool_pending",
+    help: "Executable transactions in the pool",
+    registers: [this.registry],
+  });
+  readonly mempoolQueued = new Gauge({
+    name: "charter_mempool_queued",
+    help: "Queued (nonce-gapped) transactions in the pool",
+    registers: [this.registry],
+  });
   readonly txsRejected = new Counter({
     name: "charter_txs_rejected_total",
     help: "Transactions refused at admission or left out of a block",
@@ -55,13 +75,17 @@ export function createMetricsServer(options: {
     if (url === "/metrics") {
       options.metrics.registry
         .metrics()
-        .then((text) => res.writeHead(200, { "content-type": options.metrics.registry.contentType }).end(text))
+        .then((text) =>
+          res.writeHead(200, { "content-type": options.metrics.registry.contentType }).end(text),
+        )
         .catch((error: unknown) => res.writeHead(500).end(String(error)));
       return;
     }
     if (url === "/health") {
       const report = options.health();
-      res.writeHead(report.status === "ok" ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(report));
+      res
+        .writeHead(report.status === "ok" ? 200 : 503, { "content-type": "application/json" })
+        .end(JSON.stringify(report));
       return;
     }
     res.writeHead(404, { "content-type": "text/plain" }).end("not found: try /metrics or /health\n");

@@ -1,22 +1,28 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { arch, platform } from "node:os";
 import { Chain, type ExecutedBlock } from "@charter/chain";
-import { type Genesis, genesisAlloc, loadGenesis, type ResolvedNodeConfig, deriveDevPrivateKeys } from "@charter/config";
-import { SoloProducer, systemClock, type Clock } from "@charter/consensus";
-import { createEcdsaSuite, type CryptoSuite, ecrecover } from "@charter/crypto";
+import {
+  deriveDevPrivateKeys,
+  type Genesis,
+  genesisAlloc,
+  loadGenesis,
+  type ResolvedNodeConfig,
+} from "@charter/config";
+import { type Clock, SoloProducer, systemClock } from "@charter/consensus";
+import { type CryptoSuite, createEcdsaSuite, ecrecover, keccak256 } from "@charter/crypto";
 import { Executor } from "@charter/execution";
 import { type KvStore, openKv } from "@charter/kv";
 import { createMempool, type Mempool } from "@charter/mempool";
-import { createRPCServer, type RPCServer } from "@charter/rpc";
+import { createRPCServer, type EstimateGasResult, type RPCServer } from "@charter/rpc";
 import { StateDB } from "@charter/state";
-import { type CommitCertificate } from "@charter/types";
+import type { CommitCertificate } from "@charter/types";
 import { bytesToHex, hexToBytes, isHexData } from "@charter/utils";
 import { createDevSigner } from "./devSigner.js";
+import { NodeError } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetricsServer, NodeMetrics } from "./metrics.js";
 import { NodeRPCBackend } from "./rpcBackend.js";
 import { validatorSetHash } from "./validatorSet.js";
-import { NodeError } from "./errors.js";
 
 export const CHARTER_VERSION = "0.1.0";
 
@@ -58,8 +64,12 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
   const kv: KvStore = await openKv(`${config.dataDir}/db`, { engine: config.storage.engine });
   let stopped = false;
   try {
-    const state = await StateDB.open({ kv, hash: (data) => suite.hash(data) });
-    const executor = new Executor({ chainId, blockHash: async (height) => chain.store.hashAt(height), ecrecover: evmEcrecover });
+    const state = new StateDB({ kv, hash: (data: Uint8Array) => suite.hash(data), codeHash: keccak256 });
+    const executor = new Executor({
+      chainId,
+      blockHash: async (height) => chain.store.hashAt(height),
+      ecrecover: evmEcrecover,
+    });
     const validatorsHash = validatorSetHash(genesis.validators, suite);
     const chain: Chain = await Chain.open({
       kv,
@@ -77,7 +87,13 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
     });
     const isValidator = genesis.validators.some((v) => v.address === bytesToHex(address));
     logger.info(
-      { chainId: genesis.chainId, crypto: suite.name, height: chain.head.block.header.height, address: bytesToHex(address), validator: isValidator },
+      {
+        chainId: genesis.chainId,
+        crypto: suite.name,
+        height: chain.head.block.header.height,
+        address: bytesToHex(address),
+        validator: isValidator,
+      },
       "chain opened",
     );
 
@@ -89,7 +105,11 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
       nonceGapMax: BigInt(config.mempool.nonceGapMax),
       txGasMax: genesis.gasLimit,
     });
-    const selectLimits = { gasMax: genesis.gasLimit, bytesMax: config.producer.blockBytesMax, countMax: config.producer.blockTxCountMax };
+    const selectLimits = {
+      gasMax: genesis.gasLimit,
+      bytesMax: config.producer.blockBytesMax,
+      countMax: config.producer.blockTxCountMax,
+    };
 
     const updatePoolMetrics = () => {
       const status = mempool.status();
@@ -123,7 +143,8 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
               return chain.propose({ ...input, validatorsHash });
             },
             validate: (block) => chain.validate(block),
-            commit: (executed: ExecutedBlock, _certificate: CommitCertificate | null) => chain.commit(executed),
+            commit: (executed: ExecutedBlock, _certificate: CommitCertificate | null) =>
+              chain.commit(executed),
           },
           clock,
           selectTransactions: () => mempool.select(selectLimits),
@@ -133,19 +154,33 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
             for (const { tx, error } of executed.execution.rejected) {
               mempool.remove(tx.hash);
               metrics.txsRejected.inc({ reason: error.code });
-              logger.debug({ tx: bytesToHex(tx.hash), reason: error.message }, "transaction dropped from the pool");
+              logger.debug(
+                { tx: bytesToHex(tx.hash), reason: error.message },
+                "transaction dropped from the pool",
+              );
             }
-            mempool.onBlockCommitted(executed.execution.transactions, (sender) => chain.worldState.latest().getAccount(sender)?.nonce ?? 0n);
+            mempool.onBlockCommitted(
+              executed.execution.transactions,
+              (sender) => chain.worldState.latest().getAccount(sender)?.nonce ?? 0n,
+            );
             updatePoolMetrics();
             const header = executed.block.header;
-            logger.debug({ height: header.height, txs: executed.block.transactions.length, gasUsed: Number(header.gasUsed) }, "block committed");
+            logger.debug(
+              {
+                height: header.height,
+                txs: executed.block.transactions.length,
+                gasUsed: Number(header.gasUsed),
+              },
+              "block committed",
+            );
           },
-          onError: (error) => logger.error({ err: error }, "block production failed; retrying at the next interval"),
+          onError: (error) =>
+            logger.error({ err: error }, "block production failed; retrying at the next interval"),
         },
       );
     }
 
-    const backend = new NodeRPCBackend(
+    const backend: NodeRPCBackend = new NodeRPCBackend(
       { clientVersion: clientVersion() },
       {
         chain,
@@ -164,7 +199,10 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
                 privateKeys: deriveDevPrivateKeys(),
                 pendingNonce: (addr) => backend.pendingNonce(addr),
                 estimateGas: async (request) => {
-                  const result = await backend.estimateGas(request, chain.head.block.header.height);
+                  const result: EstimateGasResult = await backend.estimateGas(
+                    request,
+                    chain.head.block.header.height,
+                  );
                   if (result.kind === "success") return result.gas;
                   return chain.gasLimit;
                 },
@@ -181,7 +219,7 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
         backend,
         host: config.rpc.host,
         port: config.rpc.port,
-        cors: { origins: config.rpc.corsOrigins },
+        cors: { allowedOrigins: config.rpc.corsOrigins.includes("*") ? "*" : config.rpc.corsOrigins },
         limits: {
           bodyBytesMax: config.rpc.bodyBytesMax,
           batchSizeMax: config.rpc.batchSizeMax,
@@ -215,7 +253,10 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
       : undefined;
     const metricsPort = metricsServer ? await metricsServer.start() : undefined;
     if (metricsPort !== undefined) {
-      logger.info({ url: `http://${config.metrics.host}:${metricsPort}` }, "metrics listening (/metrics, /health)");
+      logger.info(
+        { url: `http://${config.metrics.host}:${metricsPort}` },
+        "metrics listening (/metrics, /health)",
+      );
     }
 
     producer?.start();
@@ -245,7 +286,10 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
 
 function suiteFor(genesis: Genesis): CryptoSuite {
   if (genesis.crypto === "ecdsa") return createEcdsaSuite();
-  throw new NodeError("unsupported", `crypto suite "${genesis.crypto}" is not available in this version; use "ecdsa"`);
+  throw new NodeError(
+    "unsupported",
+    `crypto suite "${genesis.crypto}" is not available in this version; use "ecdsa"`,
+  );
 }
 
 function readNodeKey(path: string): Uint8Array {
@@ -253,7 +297,10 @@ function readNodeKey(path: string): Uint8Array {
   try {
     text = readFileSync(path, "utf8").trim();
   } catch (error) {
-    throw new NodeError("config", `cannot read the node key file ${path}: ${(error as Error).message}; create one with \`charter keys generate\``);
+    throw new NodeError(
+      "config",
+      `cannot read the node key file ${path}: ${(error as Error).message}; create one with \`charter keys generate\``,
+    );
   }
   const hex = text.startsWith("0x") ? text : `0x${text}`;
   if (!isHexData(hex) || hex.length !== 66) {

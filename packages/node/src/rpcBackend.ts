@@ -26,7 +26,11 @@ export interface NodeRPCBackendModules {
   readonly executor: Executor;
   readonly mempool: Mempool;
   /** Merkle proof of an account and slots against a committed state root. */
-  readonly getProof: (stateRoot: Uint8Array, address: Uint8Array, slots: readonly Uint8Array[]) => AccountProof;
+  readonly getProof: (
+    stateRoot: Uint8Array,
+    address: Uint8Array,
+    slots: readonly Uint8Array[],
+  ) => AccountProof;
   /** Called after a transaction is admitted, e.g. to let the producer cut a block early. */
   readonly onAdmitted: (tx: VerifiedTx) => void;
   readonly devSigner?: DevSigner;
@@ -137,14 +141,20 @@ export class NodeRPCBackend implements RPCBackend {
     const { intrinsic, floor } = intrinsicGas(tx);
     const needed = intrinsic > floor ? intrinsic : floor;
     if (tx.gasLimit < needed) {
-      throw new RPCError(RPCErrorCode.invalidInput, `intrinsic gas too low: have ${tx.gasLimit}, want ${needed}`);
+      throw new RPCError(
+        RPCErrorCode.invalidInput,
+        `intrinsic gas too low: have ${tx.gasLimit}, want ${needed}`,
+      );
     }
     const account = chain.worldState.latest().getAccount(tx.sender);
     try {
       mempool.add(tx, { nonce: account?.nonce ?? 0n, balance: account?.balance ?? 0n });
     } catch (error) {
       if (isMempoolError(error)) {
-        const code = error.code === "pool-full" || error.code === "sender-full" ? RPCErrorCode.transactionRejected : RPCErrorCode.invalidInput;
+        const code =
+          error.code === "pool-full" || error.code === "sender-full"
+            ? RPCErrorCode.transactionRejected
+            : RPCErrorCode.invalidInput;
         throw new RPCError(code, error.message);
       }
       throw error;
@@ -188,10 +198,17 @@ export class NodeRPCBackend implements RPCBackend {
     const stored = await this.#header(height);
     const header = stored.block.header;
     const reader =
-      height === this.#m.chain.head.block.header.height ? this.#m.chain.worldState.latest() : this.#m.chain.worldState.at(header.stateRoot);
+      height === this.#m.chain.head.block.header.height
+        ? this.#m.chain.worldState.latest()
+        : this.#m.chain.worldState.at(header.stateRoot);
     return {
       reader,
-      env: { height: header.height, timestampMs: header.timestampMs, proposer: header.proposer, gasLimit: header.gasLimit },
+      env: {
+        height: header.height,
+        timestampMs: header.timestampMs,
+        proposer: header.proposer,
+        gasLimit: header.gasLimit,
+      },
     };
   }
 }

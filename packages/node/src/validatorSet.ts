@@ -1,6 +1,6 @@
 import type { CryptoSuite } from "@charter/crypto";
-import { RLP } from "@ethereumjs/rlp";
 import { bigintToBytes, hexToBytes } from "@charter/utils";
+import { RLP } from "@ethereumjs/rlp";
 
 /**
  * Hash of a validator set as headers carry it (`validatorsHash`): the suite hash of the RLP list of
@@ -12,6 +12,12 @@ export function validatorSetHash(
   suite: CryptoSuite,
 ): Uint8Array {
   return suite.hash(
-    RLP.encode(validators.map((v) => [hexToBytes(v.address), hexToBytes(v.publicKey), bigintToBytes(BigInt(v.weight))])),
+    RLP.encode(
+      validators.map((v) => [
+        hexToBytes(v.address),
+        hexToBytes(v.publicKey),
+        bigintToBytes(BigInt(v.weight)),
+      ]),
+    ),
   );
 }

@@ -16,7 +16,9 @@ export interface TestNetwork {
 }
 
 /** Writes a fresh single-validator network (with funded dev accounts) in a temporary folder. */
-export function createTestNetwork(options: { blockIntervalMs?: number; chainId?: number; validators?: number } = {}): TestNetwork {
+export function createTestNetwork(
+  options: { blockIntervalMs?: number; chainId?: number; validators?: number } = {},
+): TestNetwork {
   const dir = mkdtempSync(join(tmpdir(), "charter-test-"));
   const chainId = options.chainId ?? 7345;
   const { layout } = initNetwork({
@@ -65,7 +67,10 @@ export async function startNodeProcess(
   let rpcUrl: string | undefined;
   let metricsUrl: string | undefined;
   const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`node did not start within ${START_TIMEOUT_MS} ms:\n${log}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`node did not start within ${START_TIMEOUT_MS} ms:\n${log}`)),
+      START_TIMEOUT_MS,
+    );
     const onData = (chunk: Buffer) => {
       log += chunk.toString();
       for (const line of chunk.toString().split("\n")) {

@@ -16,7 +16,13 @@ export interface CompiledContract {
 
 interface SolcOutput {
   errors?: { severity: string; formattedMessage: string }[];
-  contracts: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>>;
+  contracts: Record<
+    string,
+    Record<
+      string,
+      { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }
+    >
+  >;
 }
 
 /**
@@ -39,7 +45,10 @@ export function compileSolidity(
   const solc = require("solc") as { version(): string; compile(input: string, callbacks?: unknown): string };
   const text = JSON.stringify(input);
   const cacheDir = join(tmpdir(), "charter-solc-cache");
-  const cacheFile = join(cacheDir, `${createHash("sha256").update(solcVersion()).update(text).digest("hex")}.json`);
+  const cacheFile = join(
+    cacheDir,
+    `${createHash("sha256").update(solcVersion()).update(text).digest("hex")}.json`,
+  );
   let output: SolcOutput;
   try {
     output = JSON.parse(readFileSync(cacheFile, "utf8")) as SolcOutput;
@@ -53,7 +62,8 @@ export function compileSolidity(
     };
     output = JSON.parse(solc.compile(text, { import: findImports })) as SolcOutput;
     const errors = (output.errors ?? []).filter((e) => e.severity === "error");
-    if (errors.length > 0) throw new Error(`solc failed:\n${errors.map((e) => e.formattedMessage).join("\n")}`);
+    if (errors.length > 0)
+      throw new Error(`solc failed:\n${errors.map((e) => e.formattedMessage).join("\n")}`);
     mkdirSync(cacheDir, { recursive: true });
     writeFileSync(cacheFile, JSON.stringify(output));
   }

@@ -71,7 +71,9 @@ export async function runDevnet(options: DevnetOptions): Promise<void> {
     children.push({ name: node.name, process: child, logFile });
     child.on("exit", (code, signal) => {
       if (stopping) return;
-      process.stderr.write(`${node.name} exited (${signal ?? `code ${code}`}); its log is ${logFile}\n${tail(logFile)}\n`);
+      process.stderr.write(
+        `${node.name} exited (${signal ?? `code ${code}`}); its log is ${logFile}\n${tail(logFile)}\n`,
+      );
       void stopAll(1);
     });
   }
@@ -104,7 +106,10 @@ async function waitForRPC(layout: NetworkLayout, timeoutMs: number): Promise<num
         heights.push(Number(await rpcCall(node.rpcPort, "eth_blockNumber")));
         break;
       } catch {
-        if (Date.now() > deadline) throw new Error(`${node.name} did not answer on port ${node.rpcPort} in time; see ${node.dir}/node.log`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `${node.name} did not answer on port ${node.rpcPort} in time; see ${node.dir}/node.log`,
+          );
         await sleep(200);
       }
     }
@@ -112,13 +117,18 @@ async function waitForRPC(layout: NetworkLayout, timeoutMs: number): Promise<num
   return heights;
 }
 
-async function waitForBlocks(layout: NetworkLayout, startHeights: number[], timeoutMs: number): Promise<void> {
+async function waitForBlocks(
+  layout: NetworkLayout,
+  startHeights: number[],
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const [i, node] of layout.nodes.entries()) {
     for (;;) {
       const height = Number(await rpcCall(node.rpcPort, "eth_blockNumber").catch(() => -1));
       if (height > (startHeights[i] ?? 0)) break;
-      if (Date.now() > deadline) throw new Error(`${node.name} committed no block in time; see ${node.dir}/node.log`);
+      if (Date.now() > deadline)
+        throw new Error(`${node.name} committed no block in time; see ${node.dir}/node.log`);
       await sleep(200);
     }
   }
@@ -169,7 +179,9 @@ function printBanner(layout: NetworkLayout, json: boolean): void {
 }
 
 function consensusName(layout: NetworkLayout): string {
-  return layout.nodes.length === 1 ? "single validator (final on commit)" : `${layout.nodes.length} validators`;
+  return layout.nodes.length === 1
+    ? "single validator (final on commit)"
+    : `${layout.nodes.length} validators`;
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

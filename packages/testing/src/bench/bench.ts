@@ -59,10 +59,24 @@ export async function runBench(options: BenchOptions, topology: string): Promise
   const gasLimitPerTx = 100_000n;
   const [deployerKey] = deriveDevPrivateKeys(1);
   const deployer = suite.addressFromPublicKey(suite.publicKeyFromPrivateKey(deployerKey!));
-  let deployerNonce = BigInt(await rpc.call<string>("eth_getTransactionCount", [bytesToHex(deployer), "pending"]));
+  let deployerNonce = BigInt(
+    await rpc.call<string>("eth_getTransactionCount", [bytesToHex(deployer), "pending"]),
+  );
   const sign = (key: Uint8Array, nonce: bigint, to: Uint8Array | null, data: Uint8Array, gasLimit: bigint) =>
     signTx(
-      { type: TxType.feeMarket, chainId, nonce, gasPrice: 0n, maxFeePerGas: 0n, maxPriorityFeePerGas: 0n, gasLimit, to, value: 0n, data, accessList: [] },
+      {
+        type: TxType.feeMarket,
+        chainId,
+        nonce,
+        gasPrice: 0n,
+        maxFeePerGas: 0n,
+        maxPriorityFeePerGas: 0n,
+        gasLimit,
+        to,
+        value: 0n,
+        data,
+        accessList: [],
+      },
       key,
       suite,
     );
@@ -70,18 +84,33 @@ export async function runBench(options: BenchOptions, topology: string): Promise
   // Setup (untimed): deploy the token and give every sender a balance.
   options.log("setup: deploying the token and funding senders");
   const constructorArgs = hexToBytes(
-    encodeAbiParameters([{ type: "string" }, { type: "string" }, { type: "uint256" }], ["Bench", "BNCH", 10n ** 30n]),
+    encodeAbiParameters(
+      [{ type: "string" }, { type: "string" }, { type: "uint256" }],
+      ["Bench", "BNCH", 10n ** 30n],
+    ),
   );
-  const deployTx = sign(deployerKey!, deployerNonce++, null, concatBytes(options.tokenBytecode, constructorArgs), 3_000_000n);
+  const deployTx = sign(
+    deployerKey!,
+    deployerNonce++,
+    null,
+    concatBytes(options.tokenBytecode, constructorArgs),
+    3_000_000n,
+  );
   await rpc.call("eth_sendRawTransaction", [bytesToHex(deployTx.raw)]);
   const deployReceipt = await waitReceipt(rpc, bytesToHex(deployTx.hash));
   const token = hexToBytes(deployReceipt.contractAddress as string);
 
-  const senderKeys = Array.from({ length: options.senders }, (_, i) => keccak256(utf8ToBytes(`charter-bench-sender-${i}`)));
+  const senderKeys = Array.from({ length: options.senders }, (_, i) =>
+    keccak256(utf8ToBytes(`charter-bench-sender-${i}`)),
+  );
   const senders = senderKeys.map((k) => suite.addressFromPublicKey(suite.publicKeyFromPrivateKey(k)));
   const fundTxs = [];
   for (let i = 0; i < senders.length; i += 200) {
-    const data = encodeFunctionData({ abi: TOKEN_ABI, functionName: "distribute", args: [senders.slice(i, i + 200).map((s) => bytesToHex(s) as `0x${string}`), 10n ** 24n] });
+    const data = encodeFunctionData({
+      abi: TOKEN_ABI,
+      functionName: "distribute",
+      args: [senders.slice(i, i + 200).map((s) => bytesToHex(s) as `0x${string}`), 10n ** 24n],
+    });
     fundTxs.push(sign(deployerKey!, deployerNonce++, token, hexToBytes(data), 30_000_000n));
   }
   for (const tx of fundTxs) await rpc.call("eth_sendRawTransaction", [bytesToHex(tx.raw)]);
@@ -92,13 +121,21 @@ export async function runBench(options: BenchOptions, topology: string): Promise
 
   // Pre-sign every transfer, interleaving senders so each batch spreads over many of them.
   const nonces = await Promise.all(
-    senders.map(async (s) => BigInt(await rpc.call<string>("eth_getTransactionCount", [bytesToHex(s), "pending"]))),
+    senders.map(async (s) =>
+      BigInt(await rpc.call<string>("eth_getTransactionCount", [bytesToHex(s), "pending"])),
+    ),
   );
   const signed: { raw: string; hash: string }[] = [];
   for (let i = 0; i < options.txs; i++) {
     const s = i % options.senders;
     const to = senders[(s + 1 + (i % 7)) % options.senders]!;
-    const data = hexToBytes(encodeFunctionData({ abi: TOKEN_ABI, functionName: "transfer", args: [bytesToHex(to) as `0x${string}`, 1n] }));
+    const data = hexToBytes(
+      encodeFunctionData({
+        abi: TOKEN_ABI,
+        functionName: "transfer",
+        args: [bytesToHex(to) as `0x${string}`, 1n],
+      }),
+    );
     const tx = sign(senderKeys[s]!, nonces[s]!++, token, data, gasLimitPerTx);
     signed.push({ raw: bytesToHex(tx.raw), hash: bytesToHex(tx.hash) });
   }
@@ -117,7 +154,10 @@ export async function runBench(options: BenchOptions, topology: string): Promise
   const heads = await subscribeHeads(options.wsUrl, (height, at) => {
     pendingBlocks = pendingBlocks.then(async () => {
       for (; nextHeight <= height; nextHeight++) {
-        const block = await rpc.call<{ transactions: string[] }>("eth_getBlockByNumber", [`0x${nextHeight.toString(16)}`, false]);
+        const block = await rpc.call<{ transactions: string[] }>("eth_getBlockByNumber", [
+          `0x${nextHeight.toString(16)}`,
+          false,
+        ]);
         blockTimes.push(at);
         let matched = 0;
         for (const hash of block.transactions) {
@@ -149,21 +189,24 @@ export async function runBench(options: BenchOptions, topology: string): Promise
     const t = performance.now();
     for (const tx of batch) sentAt.set(tx.hash, t);
     inFlight.push(
-      rpc.batch(batch.map((tx) => ({ method: "eth_sendRawTransaction", params: [tx.raw] }))).then((results) => {
-        results.forEach((r, j) => {
-          if (r.error) {
-            rejected++;
-            sentAt.delete(batch[j]!.hash);
-            if (firstError.length < 3) firstError.push(r.error.message);
-          }
-        });
-      }),
+      rpc
+        .batch(batch.map((tx) => ({ method: "eth_sendRawTransaction", params: [tx.raw] })))
+        .then((results) => {
+          results.forEach((r, j) => {
+            if (r.error) {
+              rejected++;
+              sentAt.delete(batch[j]!.hash);
+              if (firstError.length < 3) firstError.push(r.error.message);
+            }
+          });
+        }),
     );
   }
   await Promise.all(inFlight);
   const sendDone = performance.now();
   const deadline = sendDone + options.drainTimeoutMs;
-  while (committed + rejected < signed.length && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (committed + rejected < signed.length && performance.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
   await pendingBlocks;
   heads.close();
   if (firstError.length) options.log(`rejected ${rejected} transactions, e.g.: ${firstError.join(" | ")}`);
@@ -178,7 +221,10 @@ export async function runBench(options: BenchOptions, topology: string): Promise
   await rpc.close();
 
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => (latencies.length ? round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!) : 0);
+  const pct = (p: number) =>
+    latencies.length
+      ? round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!)
+      : 0;
   const durationMs = (lastCommitAt || sendDone) - start;
   const intervals = blockTimes.slice(1).map((t, i) => t - blockTimes[i]!);
   return {
@@ -201,19 +247,34 @@ export async function runBench(options: BenchOptions, topology: string): Promise
     durationMs: round(durationMs),
     committedTps: round((committed / durationMs) * 1000),
     submitTps: round((signed.length / (sendDone - start)) * 1000),
-    latencyMs: { p50: pct(50), p95: pct(95), p99: pct(99), max: latencies.length ? round(latencies[latencies.length - 1]!) : 0 },
+    latencyMs: {
+      p50: pct(50),
+      p95: pct(95),
+      p99: pct(99),
+      max: latencies.length ? round(latencies[latencies.length - 1]!) : 0,
+    },
     blocks: blockTimes.length,
-    meanBlockIntervalMs: intervals.length ? round(intervals.reduce((a, b) => a + b, 0) / intervals.length) : 0,
+    meanBlockIntervalMs: intervals.length
+      ? round(intervals.reduce((a, b) => a + b, 0) / intervals.length)
+      : 0,
     txsPerBlockMax,
   };
 }
 
-async function waitReceipt(rpc: BenchRPC, hash: string, timeoutMs = 60_000): Promise<{ status: string; contractAddress: string | null }> {
+async function waitReceipt(
+  rpc: BenchRPC,
+  hash: string,
+  timeoutMs = 60_000,
+): Promise<{ status: string; contractAddress: string | null }> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const receipt = await rpc.call<{ status: string; contractAddress: string | null } | null>("eth_getTransactionReceipt", [hash]);
+    const receipt = await rpc.call<{ status: string; contractAddress: string | null } | null>(
+      "eth_getTransactionReceipt",
+      [hash],
+    );
     if (receipt) return receipt;
-    if (Date.now() > deadline) throw new Error(`transaction ${hash} was not committed within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`transaction ${hash} was not committed within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -231,9 +292,18 @@ export function formatReport(report: BenchReport): string {
     ["committed", `${report.committed} (failed receipts in sample: ${report.failedReceipts})`],
     ["committed TPS", String(report.committedTps)],
     ["submit TPS", String(report.submitTps)],
-    ["latency p50 / p95 / p99 / max", `${report.latencyMs.p50} / ${report.latencyMs.p95} / ${report.latencyMs.p99} / ${report.latencyMs.max} ms`],
-    ["blocks / mean interval / max txs per block", `${report.blocks} / ${report.meanBlockIntervalMs} ms / ${report.txsPerBlockMax}`],
-    ["machine", `${report.machine.cpus} × ${report.machine.model}, ${report.machine.memoryGiB} GiB, node ${report.machine.node}`],
+    [
+      "latency p50 / p95 / p99 / max",
+      `${report.latencyMs.p50} / ${report.latencyMs.p95} / ${report.latencyMs.p99} / ${report.latencyMs.max} ms`,
+    ],
+    [
+      "blocks / mean interval / max txs per block",
+      `${report.blocks} / ${report.meanBlockIntervalMs} ms / ${report.txsPerBlockMax}`,
+    ],
+    [
+      "machine",
+      `${report.machine.cpus} × ${report.machine.model}, ${report.machine.memoryGiB} GiB, node ${report.machine.node}`,
+    ],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");

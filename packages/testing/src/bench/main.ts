@@ -82,11 +82,23 @@ try {
   }
   wsUrl ??= rpcUrl.replace(/^http/, "ws");
   const report = await runBench(
-    { rpcUrl, wsUrl, tokenBytecode: hexToBytes(token.bytecode), txs, senders, rate, batchSize, drainTimeoutMs: 60_000, log },
+    {
+      rpcUrl,
+      wsUrl,
+      tokenBytecode: hexToBytes(token.bytecode),
+      txs,
+      senders,
+      rate,
+      batchSize,
+      drainTimeoutMs: 60_000,
+      log,
+    },
     topology,
   );
   process.stdout.write(`${formatReport(report)}\n`);
-  const out = resolve(values.out ?? `bench-results/bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  const out = resolve(
+    values.out ?? `bench-results/bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`,
+  );
   mkdirSync(resolve(out, ".."), { recursive: true });
   let profile: ReturnType<typeof summarizeProfiles> | undefined;
   if (node) {

@@ -64,8 +64,16 @@ export function summarizeProfiles(dir: string): ProfileSummary {
     [...map.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, limit)
-      .map(([name, ms]) => ({ name, ms: Math.round(ms), share: total ? Math.round((ms / total) * 1000) / 10 : 0 }));
-  return { totalMs: Math.round(total), categories: sorted(byCategory, 20), functions: sorted(byFunction, 15) };
+      .map(([name, ms]) => ({
+        name,
+        ms: Math.round(ms),
+        share: total ? Math.round((ms / total) * 1000) / 10 : 0,
+      }));
+  return {
+    totalMs: Math.round(total),
+    categories: sorted(byCategory, 20),
+    functions: sorted(byFunction, 15),
+  };
 }
 
 export function formatProfile(summary: ProfileSummary): string {

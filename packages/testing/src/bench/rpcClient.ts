@@ -18,10 +18,14 @@ export class BenchRPC {
   }
 
   /** Sends one JSON-RPC batch and returns the responses in request order. */
-  async batch(calls: readonly { method: string; params: unknown[] }[]): Promise<{ result?: unknown; error?: { code: number; message: string } }[]> {
+  async batch(
+    calls: readonly { method: string; params: unknown[] }[],
+  ): Promise<{ result?: unknown; error?: { code: number; message: string } }[]> {
     const body = calls.map((c) => ({ jsonrpc: "2.0", id: ++this.#id, method: c.method, params: c.params }));
     const text = await this.#post(JSON.stringify(body));
-    const parsed = JSON.parse(text) as { id: number; result?: unknown; error?: { code: number; message: string } }[] | { error: { code: number; message: string } };
+    const parsed = JSON.parse(text) as
+      | { id: number; result?: unknown; error?: { code: number; message: string } }[]
+      | { error: { code: number; message: string } };
     if (!Array.isArray(parsed)) throw new Error(`batch refused: ${parsed.error.message}`);
     const byId = new Map(parsed.map((r) => [r.id, r]));
     return body.map((b) => byId.get(b.id) ?? { error: { code: -1, message: "missing response" } });
@@ -35,7 +39,11 @@ export class BenchRPC {
     return new Promise((resolve, reject) => {
       const req = request(
         this.#url,
-        { method: "POST", agent: this.#agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+        {
+          method: "POST",
+          agent: this.#agent,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
@@ -51,7 +59,10 @@ export class BenchRPC {
 }
 
 /** Calls `onHead(blockNumber, receivedAtMs)` for each new head the node announces. */
-export function subscribeHeads(wsUrl: string, onHead: (height: number, atMs: number) => void): Promise<{ close(): void }> {
+export function subscribeHeads(
+  wsUrl: string,
+  onHead: (height: number, atMs: number) => void,
+): Promise<{ close(): void }> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(wsUrl);
     socket.once("error", reject);
@@ -59,7 +70,11 @@ export function subscribeHeads(wsUrl: string, onHead: (height: number, atMs: num
       socket.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params: ["newHeads"] }));
     });
     socket.on("message", (data) => {
-      const message = JSON.parse(String(data)) as { id?: number; error?: { message: string }; params?: { result?: { number?: string } } };
+      const message = JSON.parse(String(data)) as {
+        id?: number;
+        error?: { message: string };
+        params?: { result?: { number?: string } };
+      };
       if (message.id === 1) {
         if (message.error) reject(new Error(message.error.message));
         else resolve({ close: () => socket.close() });
