@@ -20,7 +20,8 @@ export function isHexData(value: unknown): value is string {
  * trust boundary should check with `isHexData` first and report their own error.
  */
 export function hexToBytes(hex: string): Uint8Array {
-  if (!isHexData(hex)) throw new TypeError(`expected 0x-prefixed hex with an even number of digits, got ${truncate(hex)}`);
+  if (!isHexData(hex))
+    throw new TypeError(`expected 0x-prefixed hex with an even number of digits, got ${truncate(hex)}`);
   return Uint8Array.from(Buffer.from(hex.slice(2), "hex"));
 }
 
