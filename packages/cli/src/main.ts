@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadNodeConfig } from "@charter/config";
-import { createEcdsaSuite } from "@charter/crypto";
+import { checksumAddress, createEcdsaSuite } from "@charter/crypto";
 import { CHARTER_VERSION, startNode } from "@charter/node";
 import { bytesToHex, hexToBytes, isCharterError, isHexData } from "@charter/utils";
 import { Command, InvalidArgumentError } from "commander";
@@ -138,7 +138,7 @@ keys
   .action((opts: { out?: string; json: boolean }) => {
     const suite = createEcdsaSuite();
     const key = suite.generatePrivateKey();
-    const address = bytesToHex(suite.addressFromPublicKey(suite.publicKeyFromPrivateKey(key)));
+    const address = checksumAddress(suite.addressFromPublicKey(suite.publicKeyFromPrivateKey(key)));
     if (opts.out) {
       writeFileSync(opts.out, `${bytesToHex(key)}\n`, { mode: 0o600, flag: "wx" });
       out(
@@ -166,7 +166,7 @@ keys
       throw new Error(`${file} does not hold a 32-byte private key in hex`);
     const suite = createEcdsaSuite();
     const publicKey = suite.publicKeyFromPrivateKey(hexToBytes(hex));
-    const address = bytesToHex(suite.addressFromPublicKey(publicKey));
+    const address = checksumAddress(suite.addressFromPublicKey(publicKey));
     out(
       opts.json,
       { address, publicKey: bytesToHex(publicKey) },

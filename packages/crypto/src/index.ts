@@ -1,3 +1,4 @@
+export * from "./checksumAddress.js";
 export * from "./ecdsa.js";
 export * from "./ecrecover.js";
 export * from "./errors.js";

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { DEV_ACCOUNT_COUNT, DEV_MNEMONIC, deriveDevPrivateKeys, loadGenesis } from "@charter/config";
-import { createEcdsaSuite } from "@charter/crypto";
+import { checksumAddress, createEcdsaSuite } from "@charter/crypto";
 import { bytesToHex } from "@charter/utils";
 import { DEVNET_CHAIN_ID, initNetwork, type NetworkLayout, networkLayout } from "../network.js";
 
@@ -138,7 +138,7 @@ function printBanner(layout: NetworkLayout, json: boolean): void {
   const genesis = loadGenesis(layout.genesisFile);
   const suite = createEcdsaSuite();
   const accounts = deriveDevPrivateKeys(DEV_ACCOUNT_COUNT).map((key) => ({
-    address: bytesToHex(suite.addressFromPublicKey(suite.publicKeyFromPrivateKey(key))),
+    address: checksumAddress(suite.addressFromPublicKey(suite.publicKeyFromPrivateKey(key))),
     privateKey: bytesToHex(key),
   }));
   const nodes = layout.nodes.map((node) => ({
