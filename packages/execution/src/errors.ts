@@ -10,7 +10,9 @@ export type ExecutionErrorCode =
   | "nonce-max"
   | "sender-not-eoa"
   | "insufficient-funds"
-  | "invalid-block";
+  | "invalid-block"
+  /** The EVM library threw instead of returning a result. */
+  | "internal";
 
 export class ExecutionError extends CharterError<ExecutionErrorCode> {
   override name = "ExecutionError";

@@ -1,10 +1,15 @@
-import { type Common, createCustomCommon, Hardfork, Mainnet } from "@ethereumjs/common";
-import { createEVM, type EVM, type EVMMockBlockchainInterface } from "@ethereumjs/evm";
-import { Address, createZeroAddress, KECCAK256_NULL } from "@ethereumjs/util";
 import type { Log, Receipt, VerifiedTx } from "@charter/types";
 import { assert, bytesToHex } from "@charter/utils";
+import { type Common, createCustomCommon, Hardfork, Mainnet } from "@ethereumjs/common";
+import { createEVM, type EVM, type EVMMockBlockchainInterface } from "@ethereumjs/evm";
+import { Address, createZeroAddress, KECCAK256_NULL, type KZG } from "@ethereumjs/util";
 import { ExecutionError } from "./errors.js";
-import { type EVMBlock, intrinsicGas as intrinsicGasOf, processTransaction, type TxOutcome } from "./processTransaction.js";
+import {
+  type EVMBlock,
+  intrinsicGas as intrinsicGasOf,
+  processTransaction,
+  type TxOutcome,
+} from "./processTransaction.js";
 import { StateOverlay } from "./stateOverlay.js";
 import type { StateDiff, StateReader } from "./stateReader.js";
 
@@ -22,7 +27,13 @@ export interface ExecutorOptions {
   /** Hash of a committed block, for BLOCKHASH (the last 256 blocks). */
   readonly blockHash: (height: number) => Promise<Uint8Array | undefined>;
   /** Replaces the EVM's ECRECOVER implementation (the pure-JS default is ~24x slower than libsecp256k1). */
-  readonly ecrecover?: (msgHash: Uint8Array, v: bigint, r: Uint8Array, s: Uint8Array, chainId?: bigint) => Uint8Array;
+  readonly ecrecover?: (
+    msgHash: Uint8Array,
+    v: bigint,
+    r: Uint8Array,
+    s: Uint8Array,
+    chainId?: bigint,
+  ) => Uint8Array;
 }
 
 export interface BlockExecution {
@@ -52,7 +63,7 @@ export class Executor {
 
   constructor(options: ExecutorOptions) {
     this.#options = options;
-    const customCrypto = options.ecrecover ? { ecrecover: options.ecrecover } : {};
+    const customCrypto = { kzg: NO_KZG, ...(options.ecrecover ? { ecrecover: options.ecrecover } : {}) };
     this.#common = createCustomCommon({ chainId: Number(options.chainId), name: "charter" }, Mainnet, {
       hardfork: Hardfork.Prague,
       customCrypto,
@@ -85,13 +96,31 @@ export class Executor {
       let outcome: TxOutcome;
       try {
         outcome = await processTransaction({ evm, state, block, blockGasRemaining: remaining }, tx);
-      } catch (error) {
+      } catch (caught) {
+        let error: ExecutionError;
         await state.revert();
-        if (!(error instanceof ExecutionError)) throw error;
+        if (caught instanceof ExecutionError) {
+          error = caught;
+        } else {
+          // An exception from inside the EVM library (not a revert or an EVM halt, which are results) is a bug
+          // there or here. Every node runs the same code, so it is deterministic: a proposer leaves the
+          // transaction out rather than stop producing blocks, and a validator refuses a block containing it.
+          error = new ExecutionError(
+            "internal",
+            `execution failed unexpectedly: ${(error as Error).message}`,
+            {
+              cause: error,
+            },
+          );
+        }
         if (mode === "validate") {
-          throw new ExecutionError("invalid-block", `transaction ${included.length} is invalid: ${error.message}`, {
-            cause: error,
-          });
+          throw new ExecutionError(
+            "invalid-block",
+            `transaction ${included.length} is invalid: ${error.message}`,
+            {
+              cause: error,
+            },
+          );
         }
         rejected.push({ tx, error });
         continue;
@@ -137,10 +166,17 @@ export class Executor {
         evm.journal.addAlwaysWarmSlot(address, bytesToHex(key).slice(2));
       }
     }
-    const { intrinsic } = intrinsicFor(request);
+    const { intrinsic, floor } = intrinsicFor(request);
     const gasLimit = request.gas ?? options.env.gasLimit;
-    if (gasLimit < intrinsic) {
-      return { kind: "error", message: `intrinsic gas too low: have ${gasLimit}, want ${intrinsic}`, gasUsed: gasLimit };
+    // The same minimum as for a transaction (EIP-7623 included), so that no gas limit passes here, or comes out
+    // of `estimateGas`, that would make the transaction invalid.
+    const gasRequired = intrinsic > floor ? intrinsic : floor;
+    if (gasLimit < gasRequired) {
+      return {
+        kind: "error",
+        message: `intrinsic gas too low: have ${gasLimit}, want ${gasRequired}`,
+        gasUsed: gasLimit,
+      };
     }
     // Contract creation derives the new address from the sender's nonce minus one, as for a real transaction.
     if (!request.to) {
@@ -202,7 +238,7 @@ export class Executor {
     // Most calls succeed with what they used plus the 1/64 retained by each CALL (EIP-150); try that first.
     let low = (first.gasUsed > atLeast ? first.gasUsed : atLeast) - 1n;
     let high = cap;
-    const guess = (low + 1n) * 64n / 63n + 2_300n;
+    const guess = ((low + 1n) * 64n) / 63n + 2_300n;
     if (guess < high) {
       const attempt = await this.call({ ...options, request: { ...options.request, gas: guess } });
       if (attempt.kind === "success") high = guess;
@@ -251,6 +287,27 @@ export class Executor {
   }
 }
 
+/**
+ * What the KZG point-evaluation precompile (0x0a, EIP-4844) verifies with. Charter has no blobs and ships no KZG
+ * trusted setup; without an implementation the EVM throws out of the precompile, and any transaction that reaches
+ * 0x0a would abort the whole block. With this one every proof is rejected: a call to 0x0a fails like a call with
+ * an invalid proof (all the gas it was given is consumed), deterministically on every node.
+ */
+const NO_KZG: KZG = {
+  verifyProof: () => false,
+  verifyBlobProofBatch: () => false,
+  verifyCellKzgProofBatch: () => false,
+  blobToKzgCommitment: noBlobs,
+  computeBlobProof: noBlobs,
+  computeCells: noBlobs,
+  computeCellsAndProofs: noBlobs,
+  recoverCellsAndProofs: noBlobs,
+};
+
+function noBlobs(): never {
+  throw new Error("Charter has no blob transactions: KZG commitments and proofs are never computed");
+}
+
 /** A call as eth_call / eth_estimateGas describe it, already parsed. */
 export interface CallParams {
   readonly from?: Uint8Array;
@@ -258,7 +315,10 @@ export interface CallParams {
   readonly gas?: bigint;
   readonly value?: bigint;
   readonly data?: Uint8Array;
-  readonly accessList?: readonly { readonly address: Uint8Array; readonly storageKeys: readonly Uint8Array[] }[];
+  readonly accessList?: readonly {
+    readonly address: Uint8Array;
+    readonly storageKeys: readonly Uint8Array[];
+  }[];
 }
 
 export type CallOutcome =
@@ -271,7 +331,9 @@ export type CallOutcome =
   | { readonly kind: "revert"; readonly returnData: Uint8Array; readonly gasUsed: bigint }
   | { readonly kind: "error"; readonly message: string; readonly gasUsed: bigint };
 
-export type EstimateOutcome = { readonly kind: "success"; readonly gas: bigint } | Exclude<CallOutcome, { kind: "success" }>;
+export type EstimateOutcome =
+  | { readonly kind: "success"; readonly gas: bigint }
+  | Exclude<CallOutcome, { kind: "success" }>;
 
 function intrinsicFor(request: CallParams): { intrinsic: bigint; floor: bigint } {
   return intrinsicGasOf({

@@ -21,7 +21,10 @@ export function genesisStateDiff(alloc: ReadonlyMap<string, GenesisAccount>): St
   const accounts = new Map<string, AccountDiff>();
   for (const predeploy of PREDEPLOYS) {
     const codeHash = keccak256(predeploy.code);
-    assert(bytesToHex(codeHash) === predeploy.codeHash, `${predeploy.name} code does not match its published hash`);
+    assert(
+      bytesToHex(codeHash) === predeploy.codeHash,
+      `${predeploy.name} code does not match its published hash`,
+    );
     code.set(predeploy.codeHash, predeploy.code);
     accounts.set(bytesToHex(predeploy.address), {
       address: predeploy.address,
@@ -32,7 +35,8 @@ export function genesisStateDiff(alloc: ReadonlyMap<string, GenesisAccount>): St
   }
   for (const [addressHex, entry] of alloc) {
     const key = addressHex.toLowerCase();
-    if (accounts.has(key)) throw new Error(`genesis allocation at ${addressHex} collides with a predeployed contract`);
+    if (accounts.has(key))
+      throw new Error(`genesis allocation at ${addressHex} collides with a predeployed contract`);
     const address = bigintToFixedBytes(BigInt(key), 20);
     let codeHash = keccak256(new Uint8Array(0));
     if (entry.code !== undefined && entry.code.length > 0) {

@@ -1,7 +1,7 @@
-import type { EVM, EVMResult } from "@ethereumjs/evm";
-import { Address, createAddressFromString, KECCAK256_NULL } from "@ethereumjs/util";
 import type { AccessListItem, Log, VerifiedTx } from "@charter/types";
 import { bytesToHex, equalBytes } from "@charter/utils";
+import type { EVM, EVMResult } from "@ethereumjs/evm";
+import { Address, createAddressFromString, KECCAK256_NULL } from "@ethereumjs/util";
 import { ExecutionError } from "./errors.js";
 import { GAS, INIT_CODE_BYTES_MAX } from "./params.js";
 import type { StateOverlay } from "./stateOverlay.js";
@@ -62,7 +62,10 @@ export function intrinsicGas(tx: {
 }
 
 /** Price actually paid per gas with a zero base fee: min(fee cap, tip). */
-export function effectiveGasPrice(tx: { readonly maxFeePerGas: bigint; readonly maxPriorityFeePerGas: bigint }): bigint {
+export function effectiveGasPrice(tx: {
+  readonly maxFeePerGas: bigint;
+  readonly maxPriorityFeePerGas: bigint;
+}): bigint {
   return tx.maxPriorityFeePerGas < tx.maxFeePerGas ? tx.maxPriorityFeePerGas : tx.maxFeePerGas;
 }
 
@@ -88,7 +91,10 @@ export async function processTransaction(ctx: ProcessContext, tx: VerifiedTx): P
   const { intrinsic, floor } = intrinsicGas(tx);
   const gasRequired = intrinsic > floor ? intrinsic : floor;
   if (tx.gasLimit < gasRequired) {
-    throw new ExecutionError("intrinsic-gas", `intrinsic gas too low: have ${tx.gasLimit}, want ${gasRequired}`);
+    throw new ExecutionError(
+      "intrinsic-gas",
+      `intrinsic gas too low: have ${tx.gasLimit}, want ${gasRequired}`,
+    );
   }
   if (tx.gasLimit > ctx.blockGasRemaining) {
     throw new ExecutionError(

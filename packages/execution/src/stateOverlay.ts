@@ -1,7 +1,7 @@
-import type { StateManagerInterface } from "@ethereumjs/common";
-import { Account, type Address, KECCAK256_NULL, KECCAK256_RLP } from "@ethereumjs/util";
 import { keccak256 } from "@charter/crypto";
 import { assert, bytesToHex, equalBytes, hexToBytes } from "@charter/utils";
+import type { StateManagerInterface } from "@ethereumjs/common";
+import { Account, type Address, KECCAK256_NULL, KECCAK256_RLP } from "@ethereumjs/util";
 import type { AccountDiff, AccountState, StateDiff, StateReader } from "./stateReader.js";
 
 const ZERO_WORD = new Uint8Array(32);
@@ -77,9 +77,15 @@ export class StateOverlay implements StateManagerInterface {
   }
 
   async getAccount(address: Address): Promise<Account | undefined> {
-    const entry = this.#readAccount(address.toString(), address.bytes);
+    const key = address.toString();
+    const entry = this.#readAccount(key, address.bytes);
     if (entry === undefined) return undefined;
-    return new Account(entry.nonce, entry.balance, KECCAK256_RLP, entry.codeHash);
+    return new Account(
+      entry.nonce,
+      entry.balance,
+      this.#storageRoot(key, address.bytes, entry),
+      entry.codeHash,
+    );
   }
 
   async putAccount(address: Address, account?: Account): Promise<void> {
@@ -105,7 +111,11 @@ export class StateOverlay implements StateManagerInterface {
     fields: { nonce?: bigint; balance?: bigint; codeHash?: Uint8Array },
   ): Promise<void> {
     const key = address.toString();
-    const current = this.#readAccount(key, address.bytes) ?? { nonce: 0n, balance: 0n, codeHash: KECCAK256_NULL };
+    const current = this.#readAccount(key, address.bytes) ?? {
+      nonce: 0n,
+      balance: 0n,
+      codeHash: KECCAK256_NULL,
+    };
     this.#setAccount(key, {
       nonce: fields.nonce ?? current.nonce,
       balance: fields.balance ?? current.balance,
@@ -215,7 +225,10 @@ export class StateOverlay implements StateManagerInterface {
       }
       accounts.push({
         address,
-        account: entry === undefined ? null : { nonce: entry.nonce, balance: entry.balance, codeHash: entry.codeHash },
+        account:
+          entry === undefined
+            ? null
+            : { nonce: entry.nonce, balance: entry.balance, codeHash: entry.codeHash },
         storageCleared: this.#cleared.has(key),
         storage,
       });
@@ -230,6 +243,19 @@ export class StateOverlay implements StateManagerInterface {
     const base: AccountState | undefined = this.#base.getAccount(address);
     if (base === undefined) return undefined;
     return { nonce: base.nonce, balance: base.balance, codeHash: base.codeHash };
+  }
+
+  /**
+   * The storage root the EVM sees, which it only uses for EIP-7610: creating a contract where storage exists
+   * collides. An account with a nonce or code collides anyway, and an account without either cannot have written
+   * storage during this overlay's life (only its own creation code could, and a creation that succeeds leaves a
+   * nonce), so its storage is the base state's unless the overlay wiped it.
+   */
+  #storageRoot(key: string, address: Uint8Array, entry: AccountEntry): Uint8Array {
+    if (entry.nonce !== 0n || !equalBytes(entry.codeHash, KECCAK256_NULL) || this.#cleared.has(key)) {
+      return KECCAK256_RLP;
+    }
+    return this.#base.getAccount(address)?.storageRoot ?? KECCAK256_RLP;
   }
 
   #setAccount(key: string, entry: AccountEntry | null): void {

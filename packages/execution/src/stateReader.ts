@@ -8,6 +8,10 @@ export interface AccountState {
   readonly balance: bigint;
   /** Keccak-256 of the code, in every crypto suite: the EVM's EXTCODEHASH must stay Ethereum's. */
   readonly codeHash: Uint8Array;
+  /**
+   * Root of the account's storage trie. Execution only asks whether it is the empty root, for EIP-7610 (creating a
+   * contract where storage exists collides); a reader that leaves it out makes every such creation succeed.
+   */
   readonly storageRoot?: Uint8Array;
 }
 
@@ -28,7 +32,11 @@ export interface StateDiff {
 export interface AccountDiff {
   readonly address: Uint8Array;
   /** The account after the block, or `null` if it was deleted (its storage goes with it). */
-  readonly account: { readonly nonce: bigint; readonly balance: bigint; readonly codeHash: Uint8Array } | null;
+  readonly account: {
+    readonly nonce: bigint;
+    readonly balance: bigint;
+    readonly codeHash: Uint8Array;
+  } | null;
   /** The storage was wiped during the block before `storage` was written (account deleted then re-created). */
   readonly storageCleared: boolean;
   /** Changed slots: 32-byte slot hex (0x-prefixed) → 32-byte value; an all-zero value deletes the slot. */
