@@ -107,10 +107,8 @@ export class Executor {
           // transaction out rather than stop producing blocks, and a validator refuses a block containing it.
           error = new ExecutionError(
             "internal",
-            `execution failed unexpectedly: ${(error as Error).message}`,
-            {
-              cause: error,
-            },
+            `execution failed unexpectedly: ${(caught as Error).message}`,
+            { cause: caught },
           );
         }
         if (mode === "validate") {
