@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { loadNodeConfig } from "@charter/config";
+import { genesisJSONSchema, loadGenesis, loadNodeConfig, nodeConfigJSONSchema } from "@charter/config";
 import { checksumAddress, createEcdsaSuite } from "@charter/crypto";
 import { CHARTER_VERSION, startNode } from "@charter/node";
 import { bytesToHex, hexToBytes, isCharterError, isHexData } from "@charter/utils";
@@ -128,6 +128,34 @@ program
       await runDevnet({ ...opts, dir: resolve(opts.dir), readyTimeoutMs: 60_000 });
     },
   );
+
+const configCommand = program.command("config").description("inspect and check node configuration");
+configCommand
+  .command("schema")
+  .description("print the JSON Schema of the node config (node.yaml) or of the genesis file")
+  .option("--genesis", "print the genesis schema instead", false)
+  .action((opts: { genesis: boolean }) => {
+    process.stdout.write(
+      `${JSON.stringify(opts.genesis ? genesisJSONSchema() : nodeConfigJSONSchema(), null, 2)}\n`,
+    );
+  });
+configCommand
+  .command("check")
+  .description("validate a node config (with CHARTER_* overrides applied) and the genesis it names")
+  .requiredOption("--config <file>", "node config file (YAML)")
+  .option("--json", "print the resolved config as JSON", false)
+  .action((opts: { config: string; json: boolean }) => {
+    const config = loadNodeConfig({ file: opts.config, env: process.env });
+    const genesis = loadGenesis(config.genesis);
+    out(
+      opts.json,
+      {
+        config,
+        genesis: { chainId: genesis.chainId, crypto: genesis.crypto, validators: genesis.validators.length },
+      },
+      `${opts.config} is valid: data ${config.dataDir}, RPC ${config.rpc.host}:${config.rpc.port}, chain ${genesis.chainId} (${genesis.crypto}, ${genesis.validators.length} validator(s))`,
+    );
+  });
 
 const keys = program.command("keys").description("generate and inspect node and account keys");
 keys

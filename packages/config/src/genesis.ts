@@ -58,6 +58,11 @@ export const GenesisSchema = z.strictObject({
 export type GenesisInput = z.input<typeof GenesisSchema>;
 export type Genesis = z.output<typeof GenesisSchema>;
 
+/** The genesis schema as JSON Schema. */
+export function genesisJSONSchema(): Record<string, unknown> {
+  return z.toJSONSchema(GenesisSchema, { io: "input" }) as Record<string, unknown>;
+}
+
 /** Parses and validates a genesis document; errors name the offending field. */
 export function parseGenesis(value: unknown, source = "genesis"): Genesis {
   const result = GenesisSchema.safeParse(value);

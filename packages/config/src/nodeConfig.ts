@@ -212,6 +212,11 @@ function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
+/** The node configuration schema as JSON Schema (for editors and operators' tooling). */
+export function nodeConfigJSONSchema(): Record<string, unknown> {
+  return z.toJSONSchema(NodeConfigSchema, { io: "input" }) as Record<string, unknown>;
+}
+
 /** The YAML written by `charter init`, with comments a new operator can follow. */
 export function nodeConfigToYAML(config: {
   dataDir: string;
