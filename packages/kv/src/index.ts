@@ -1,1 +1,6 @@
+export * from "./errors.js";
+export * from "./level.js";
+export * from "./lmdb.js";
+export * from "./memory.js";
+export * from "./open.js";
 export * from "./store.js";
