@@ -143,7 +143,9 @@ export function createRPCServer(options: RPCServerOptions): RPCServer {
       RPCErrorCode.limitExceeded,
       `request body exceeds ${limits.bodyBytesMax} bytes; send smaller requests or batches`,
     );
-    sendJSON(res, 413, body, { Connection: "close" });
+    // No "Connection: close" here: with it Node destroys the socket as soon as the answer is flushed, and a client
+    // still uploading (ethers' http.request, fetch) gets EPIPE/ECONNRESET instead of the 413.
+    sendJSON(res, 413, body);
     // Keep reading (and discarding) for a moment so the client gets to read the 413, then cut the upload off.
     req.resume();
     setTimeout(() => req.socket.destroy(), rejectedBodyLingerMs).unref();

@@ -1,2 +1,5 @@
+export * from "./devKeys.js";
+export * from "./fixedPorts.js";
+export * from "./jsonRpc.js";
 export * from "./nodeProcess.js";
 export * from "./solc.js";

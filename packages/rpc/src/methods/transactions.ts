@@ -96,10 +96,38 @@ export const eth_sendTransaction = defineMethod({
     const from = call.request.from;
     if (from === undefined)
       throw new RPCError(RPCErrorCode.invalidParams, 'invalid argument 0: field "from" is required');
-    const tx = await signer.signTransaction(from, call.request);
-    return hex(await context.backend.sendRawTransaction(tx.raw));
+    return oneAtATime(context.backend, hex(from), async () => {
+      const tx = await signer.signTransaction(from, call.request);
+      return hex(await context.backend.sendRawTransaction(tx.raw));
+    });
   },
 });
+
+/**
+ * Calls queued per backend and dev account. Filling in the nonce (from the `pending` count) and admitting the signed
+ * transaction to the pool must not interleave between two calls for one account, or both take the same nonce and the
+ * second is refused as an underpriced replacement; geth holds a per-account nonce lock for the same reason. Entries
+ * are removed when their queue drains, so the map holds at most the accounts with a call in flight.
+ */
+const sendQueues = new WeakMap<object, Map<string, Promise<unknown>>>();
+
+function oneAtATime<T>(owner: object, account: string, run: () => Promise<T>): Promise<T> {
+  let queues = sendQueues.get(owner);
+  if (queues === undefined) {
+    queues = new Map();
+    sendQueues.set(owner, queues);
+  }
+  const result = (queues.get(account) ?? Promise.resolve()).then(run);
+  const tail = result.then(
+    () => {},
+    () => {},
+  );
+  queues.set(account, tail);
+  void tail.then(() => {
+    if (queues.get(account) === tail) queues.delete(account);
+  });
+  return result;
+}
 
 export const eth_accounts = defineMethod({
   name: "eth_accounts",
