@@ -4,12 +4,13 @@ import {
   type Block,
   decodeBlock,
   decodeReceipt,
+  decodeRlp,
   encodeBlock,
   encodeReceipt,
   hashHeader,
   type Receipt,
 } from "@charter/types";
-import { bytesToHex, concatBytes, equalBytes } from "@charter/utils";
+import { BoundedCache, bytesToHex, concatBytes, equalBytes } from "@charter/utils";
 import { RLP } from "@ethereumjs/rlp";
 import { ChainError } from "./errors.js";
 
@@ -48,6 +49,9 @@ export interface HeadPointer {
 
 /** Most recent blocks kept decoded in memory, for RPC reads of the head and for BLOCKHASH. */
 const RECENT_BLOCKS_MAX = 512;
+/** Older blocks (and their receipts) kept decoded after a read, so lookups of several transactions in one
+ * block decode it once rather than once per lookup. */
+const READ_CACHE_BLOCKS_MAX = 256;
 
 /**
  * Persists blocks, receipts, recovered senders and the transaction index. `commitOps` returns the operations of
@@ -59,6 +63,8 @@ export class ChainStore {
   readonly #chainId: bigint;
   readonly #recent = new Map<number, StoredBlock>();
   readonly #receipts = new Map<number, readonly Receipt[]>();
+  readonly #readBlocks = new BoundedCache<StoredBlock>(READ_CACHE_BLOCKS_MAX);
+  readonly #readReceipts = new BoundedCache<readonly Receipt[]>(READ_CACHE_BLOCKS_MAX);
 
   constructor(options: { kv: KvStore; suite: CryptoSuite; chainId: bigint }) {
     this.#kv = options.kv;
@@ -136,6 +142,9 @@ export class ChainStore {
   }
 
   async blockByHash(hash: Uint8Array): Promise<StoredBlock | undefined> {
+    const key = bytesToHex(hash);
+    const cached = this.#readBlocks.get(key);
+    if (cached) return cached;
     const raw = await this.#kv.get(hashKey(PREFIX.block, hash));
     if (raw === undefined) return undefined;
     const block = decodeBlock(raw, { suite: this.#suite, chainId: this.#chainId });
@@ -149,7 +158,9 @@ export class ChainStore {
     }
     const senders: Uint8Array[] = [];
     for (let i = 0; i < block.transactions.length; i++) senders.push(sendersRaw.slice(i * 20, i * 20 + 20));
-    return { block, hash, senders, size: raw.length };
+    const stored = { block, hash, senders, size: raw.length };
+    this.#readBlocks.set(key, stored);
+    return stored;
   }
 
   async receiptsByHeight(height: number): Promise<readonly Receipt[] | undefined> {
@@ -157,12 +168,18 @@ export class ChainStore {
     if (cached) return cached;
     const hash = await this.hashAt(height);
     if (!hash) return undefined;
+    const key = bytesToHex(hash);
+    const read = this.#readReceipts.get(key);
+    if (read) return read;
     const raw = await this.#kv.get(hashKey(PREFIX.receipts, hash));
     if (raw === undefined) return undefined;
-    const items = RLP.decode(raw) as Uint8Array[];
-    if (!Array.isArray(items))
+    const items = decodeRlp(raw, { depthMax: 1, label: "stored receipt list" });
+    if (!Array.isArray(items) || items.some((item) => Array.isArray(item))) {
       throw new ChainError("corrupt", `stored receipts of block ${height} are malformed`);
-    return items.map((item) => decodeReceipt(item));
+    }
+    const receipts = (items as Uint8Array[]).map((item) => decodeReceipt(item));
+    this.#readReceipts.set(key, receipts);
+    return receipts;
   }
 
   async txLocation(txHash: Uint8Array): Promise<{ height: number; index: number } | undefined> {

@@ -1,5 +1,5 @@
 import type { VerifiedTx } from "@charter/types";
-import { assert, bytesToHex } from "@charter/utils";
+import { assert, bytesKey, bytesToHex } from "@charter/utils";
 import { MempoolError } from "./errors.js";
 import { Heap } from "./heap.js";
 import { type PoolEntry, SenderQueue } from "./senderQueue.js";
@@ -83,15 +83,6 @@ export interface CommitResult {
 export interface SenderContent {
   readonly pending: readonly VerifiedTx[];
   readonly queued: readonly VerifiedTx[];
-}
-
-/**
- * The key of a byte string in the pool's maps: one UTF-16 code unit per byte. Half as long as hex and quicker to
- * build, which matters on the per-transaction paths; it is never shown (messages use hex).
- */
-function bytesKey(bytes: Uint8Array): string {
-  // `apply` takes any array-like at run time; the cast only satisfies the declared `number[]`.
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
 /**
