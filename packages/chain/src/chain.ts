@@ -19,7 +19,8 @@ import {
   transactionsRoot,
   type VerifiedTx,
 } from "@charter/types";
-import { assert, bytesToHex, equalBytes } from "@charter/utils";
+import { assert, bigintToBytes, bytesToHex, equalBytes, hexToBytes } from "@charter/utils";
+import { RLP } from "@ethereumjs/rlp";
 import { type ChainMeta, ChainStore, type StoredBlock } from "./chainStore.js";
 import { ChainError } from "./errors.js";
 import type { PreparedState, WorldState } from "./worldState.js";
@@ -265,7 +266,12 @@ export class Chain {
       const block: Block = { header: { ...genesisBlock.header, stateRoot: state.root }, transactions: [] };
       const hash = hashHeader(block.header, this.suite);
       const stored: StoredBlock = { block, hash, senders: [], size: 600 };
-      const chainMeta: ChainMeta = { genesisHash: hash, chainId: genesis.chainId, suite: this.suite.name };
+      const chainMeta: ChainMeta = {
+        genesisHash: hash,
+        genesisDigest: genesisDigest(genesis, this.suite),
+        chainId: genesis.chainId,
+        suite: this.suite.name,
+      };
       await this.#options.kv.write([
         ...state.ops,
         ...this.store.commitOps(stored, []),
@@ -289,11 +295,10 @@ export class Chain {
         "the stored genesis block is missing or does not match the chain metadata",
       );
     }
-    const expected = { ...genesisBlock.header, stateRoot: storedGenesis.block.header.stateRoot };
-    if (!equalBytes(hashHeader(expected, this.suite), meta.genesisHash)) {
+    if (!equalBytes(meta.genesisDigest, genesisDigest(genesis, this.suite))) {
       throw new ChainError(
         "genesis-mismatch",
-        `the data directory was initialised with a different genesis (hash ${bytesToHex(meta.genesisHash)}); point the node at the right genesis or data directory`,
+        `the data directory was initialised with a different genesis (genesis block ${bytesToHex(meta.genesisHash)}); point the node at the right genesis or data directory`,
       );
     }
     const head = await this.store.readHead();
@@ -328,6 +333,35 @@ export class Chain {
     };
     return { header, transactions: [] };
   }
+}
+
+/**
+ * A digest of every genesis input: chain id, time, gas limit, validators, extra data and each allocation (in
+ * address order). Two genesis files give the same chain exactly when their digests are equal.
+ */
+export function genesisDigest(genesis: ChainGenesis, suite: CryptoSuite): Uint8Array {
+  const alloc = [...genesis.alloc.entries()]
+    .map(([address, account]) => [address.toLowerCase(), account] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([address, account]) => [
+      hexToBytes(address),
+      bigintToBytes(account.balance),
+      bigintToBytes(account.nonce ?? 0n),
+      account.code ?? new Uint8Array(0),
+      [...(account.storage ?? new Map()).entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([slot, value]) => [hexToBytes(slot), value]),
+    ]);
+  return suite.hash(
+    RLP.encode([
+      bigintToBytes(genesis.chainId),
+      bigintToBytes(BigInt(genesis.timestampMs)),
+      bigintToBytes(genesis.gasLimit),
+      genesis.validatorsHash,
+      genesis.extraData,
+      alloc,
+    ]),
+  );
 }
 
 /** How far ahead of the local clock a block's timestamp may be. */

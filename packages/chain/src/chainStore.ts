@@ -38,6 +38,8 @@ export interface StoredBlock {
 
 export interface ChainMeta {
   readonly genesisHash: Uint8Array;
+  /** Digest of every genesis input (see `genesisDigest`), so a different allocation is noticed too. */
+  readonly genesisDigest: Uint8Array;
   readonly chainId: bigint;
   readonly suite: string;
 }
@@ -75,18 +77,24 @@ export class ChainStore {
   async readMeta(): Promise<ChainMeta | undefined> {
     const raw = await this.#kv.get(Uint8Array.of(PREFIX.meta));
     if (raw === undefined) return undefined;
-    const [genesisHash, chainId, suite] = RLP.decode(raw) as Uint8Array[];
-    if (!genesisHash || !chainId || !suite)
+    const [genesisHash, chainId, suite, genesisDigest] = RLP.decode(raw) as Uint8Array[];
+    if (!genesisHash || !chainId || !suite || !genesisDigest)
       throw new ChainError("corrupt", "chain metadata record is malformed");
     return {
       genesisHash,
+      genesisDigest,
       chainId: chainId.length ? BigInt(bytesToHex(chainId)) : 0n,
       suite: new TextDecoder().decode(suite),
     };
   }
 
   metaOps(meta: ChainMeta): KvOp[] {
-    const value = RLP.encode([meta.genesisHash, meta.chainId, new TextEncoder().encode(meta.suite)]);
+    const value = RLP.encode([
+      meta.genesisHash,
+      meta.chainId,
+      new TextEncoder().encode(meta.suite),
+      meta.genesisDigest,
+    ]);
     return [{ type: "put", key: Uint8Array.of(PREFIX.meta), value }];
   }
 
