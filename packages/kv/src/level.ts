@@ -69,12 +69,14 @@ class LevelKv implements KvStore {
     if (this.#closed) throw closedError();
     checkOps(ops);
     if (ops.length === 0) return;
-    const batch = ops.map((op) =>
-      op.type === "put"
-        ? { type: "put" as const, key: op.key, value: op.value }
-        : { type: "del" as const, key: op.key },
-    );
-    const done = this.#db.batch(batch, { sync: options?.sync ?? true });
+    // A chained batch: abstract-level's array form normalises every operation in JavaScript first, which made a
+    // 10,000-put batch block the event loop for ~120 ms (and take twice as long) in packages/kv/bench.
+    const batch = this.#db.batch();
+    for (const op of ops) {
+      if (op.type === "put") batch.put(op.key, op.value);
+      else batch.del(op.key);
+    }
+    const done = batch.write({ sync: options?.sync ?? true });
     this.#pending.add(done);
     try {
       await done;

@@ -6,11 +6,14 @@ export const KvEngine = { level: "level", lmdb: "lmdb" } as const;
 export type KvEngine = (typeof KvEngine)[keyof typeof KvEngine];
 
 /**
- * The engine a node uses unless its config says otherwise. LMDB won the block-commit benchmark
- * (`packages/kv/bench/commit.bench.ts`, figures in docs/spec/storage.md): equal durable commit cost and about
- * twice the synchronous point-read rate, which is what the execution hot path spends its time on.
+ * The engine a node uses unless its config says otherwise. LevelDB won the block-commit benchmarks
+ * (`packages/kv/bench/commit.bench.ts` and `packages/state/bench/commit.bench.ts`, figures in
+ * docs/spec/storage.md): a durable block batch costs a third to a half of LMDB's, mostly off the main thread,
+ * because LMDB rewrites a 4 KiB page per randomly placed key (trie nodes and flat records are keyed by hash) and
+ * runs the whole commit synchronously. LMDB's synchronous point reads are 2.5–5x faster; the state caches absorb
+ * most of those on the execution path, and `{ engine: "lmdb" }` remains available for read-heavy nodes.
  */
-export const KV_ENGINE_DEFAULT: KvEngine = KvEngine.lmdb;
+export const KV_ENGINE_DEFAULT: KvEngine = KvEngine.level;
 
 export interface OpenKvOptions {
   readonly engine?: KvEngine;

@@ -9,7 +9,7 @@
  * tries (in memory, sequential puts then root, as its MerkleStateManager flushes) for comparison.
  *
  * Run: npx tsx packages/state/bench/commit.bench.ts [--accounts 100000] [--blocks 30] [--transfers 1000]
- *      [--engine lmdb|level|memory] [--ethjs-blocks 5] [--node-cache <nodes>]
+ *      [--engine level|lmdb|memory] [--ethjs-blocks 5] [--node-cache <nodes>]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,7 +28,7 @@ const { values: args } = parseArgs({
     accounts: { type: "string", default: "100000" },
     blocks: { type: "string", default: "30" },
     transfers: { type: "string", default: "1000" },
-    engine: { type: "string", default: "lmdb" },
+    engine: { type: "string", default: "level" },
     "ethjs-blocks": { type: "string", default: "5" },
     "node-cache": { type: "string" },
   },
@@ -45,12 +45,15 @@ const hash = (data: Uint8Array) => {
   return keccak_256(data);
 };
 
-const addresses = Array.from({ length: ACCOUNTS }, (_, i) => keccak_256(bigintToFixedBytes(BigInt(i), 8)).subarray(0, 20));
+const addresses = Array.from({ length: ACCOUNTS }, (_, i) =>
+  keccak_256(bigintToFixedBytes(BigInt(i), 8)).subarray(0, 20),
+);
 const token = keccak_256(new TextEncoder().encode("token")).subarray(0, 20);
 const tokenCode = new Uint8Array(2_000).fill(0x5b);
 const tokenCodeHash = keccak_256(tokenCode);
 /** Solidity mapping slot of `balances[holder]` at storage index 0. */
-const balanceSlot = (holder: Uint8Array) => keccak_256(concatBytes(new Uint8Array(12), holder, new Uint8Array(32)));
+const balanceSlot = (holder: Uint8Array) =>
+  keccak_256(concatBytes(new Uint8Array(12), holder, new Uint8Array(32)));
 const slots = addresses.map(balanceSlot);
 
 const nonces = new Array<bigint>(ACCOUNTS).fill(0n);
@@ -88,7 +91,10 @@ function genesisDiffs(): StateDiff[] {
       storageCleared: false,
       storage,
     });
-    diffs.push({ accounts, code: start === 0 ? new Map([[bytesToHex(tokenCodeHash), tokenCode]]) : new Map() });
+    diffs.push({
+      accounts,
+      code: start === 0 ? new Map([[bytesToHex(tokenCodeHash), tokenCode]]) : new Map(),
+    });
   }
   return diffs;
 }
@@ -116,11 +122,17 @@ function blockDiff(): StateDiff {
     storage.set(bytesToHex(slots[from]!), word(tokenBalances[from]!));
     storage.set(bytesToHex(slots[to]!), word(tokenBalances[to]!));
   }
-  accounts.push({ address: token, account: { nonce: 1n, balance: 0n, codeHash: tokenCodeHash }, storageCleared: false, storage });
+  accounts.push({
+    address: token,
+    account: { nonce: 1n, balance: 0n, codeHash: tokenCodeHash },
+    storageCleared: false,
+    storage,
+  });
   return { accounts, code: new Map() };
 }
 
-const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const percentile = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const fmt = (x: number) => x.toFixed(1);
 
 async function openStore(): Promise<{ kv: KvStore; cleanup: () => Promise<void> }> {
@@ -148,7 +160,9 @@ for (const diff of genesisDiffs()) {
   await kv.write(commit.ops);
   state.applyCommitted(commit);
 }
-console.log(`genesis: ${ACCOUNTS} accounts + ${ACCOUNTS} token slots in ${((performance.now() - t) / 1000).toFixed(1)} s (${args.engine})`);
+console.log(
+  `genesis: ${ACCOUNTS} accounts + ${ACCOUNTS} token slots in ${((performance.now() - t) / 1000).toFixed(1)} s (${args.engine})`,
+);
 
 const blocks = Array.from({ length: BLOCKS }, blockDiff);
 const commitMs: number[] = [];
@@ -164,7 +178,9 @@ for (const diff of blocks) {
   commitMs.push(performance.now() - t);
   hashes.push(hashCalls);
   opsCount.push(commit.ops.length);
-  opsBytes.push(commit.ops.reduce((sum, op) => sum + op.key.length + (op.type === "put" ? op.value.length : 0), 0));
+  opsBytes.push(
+    commit.ops.reduce((sum, op) => sum + op.key.length + (op.type === "put" ? op.value.length : 0), 0),
+  );
   t = performance.now();
   await kv.write(commit.ops);
   writeMs.push(performance.now() - t);
@@ -180,8 +196,12 @@ await cleanup();
 console.log(
   `charter, ${BLOCKS} blocks x ${TRANSFERS} transfers (${TRANSFERS + 1} account keys + ${2 * TRANSFERS} storage keys), ${args.engine}:`,
 );
-console.log(`  commit() (root + ops):   p50 ${fmt(percentile(commitMs, 50))} ms, p99 ${fmt(percentile(commitMs, 99))} ms`);
-console.log(`  durable kv.write(ops):   p50 ${fmt(percentile(writeMs, 50))} ms, p99 ${fmt(percentile(writeMs, 99))} ms`);
+console.log(
+  `  commit() (root + ops):   p50 ${fmt(percentile(commitMs, 50))} ms, p99 ${fmt(percentile(commitMs, 99))} ms`,
+);
+console.log(
+  `  durable kv.write(ops):   p50 ${fmt(percentile(writeMs, 50))} ms, p99 ${fmt(percentile(writeMs, 99))} ms`,
+);
 console.log(`  applyCommitted():        p50 ${fmt(percentile(applyMs, 50))} ms`);
 console.log(
   `  ops per block: ${percentile(opsCount, 50)} (${(percentile(opsBytes, 50) / 1024).toFixed(0)} KiB of keys and values), hash calls per block: ${percentile(hashes, 50)}`,
@@ -196,17 +216,28 @@ if (ETHJS_BLOCKS > 0) {
   const initial = genesisDiffs();
   for (const diff of initial) {
     for (const [slot, value] of diff.accounts.at(-1)!.storage) {
-      await storageTrie.put(Buffer.from(slot.slice(2), "hex"), RLP.encode(bigintToBytes(BigInt(bytesToHex(value)))));
+      await storageTrie.put(
+        Buffer.from(slot.slice(2), "hex"),
+        RLP.encode(bigintToBytes(BigInt(bytesToHex(value)))),
+      );
     }
   }
-  const emptyAccount = createAccount({ nonce: 0n, balance: ETH_BALANCE, storageRoot: KECCAK256_RLP, codeHash: KECCAK256_NULL });
+  const emptyAccount = createAccount({
+    nonce: 0n,
+    balance: ETH_BALANCE,
+    storageRoot: KECCAK256_RLP,
+    codeHash: KECCAK256_NULL,
+  });
   for (const address of addresses) await accountTrie.put(address, emptyAccount.serialize());
   console.log(`@ethereumjs/mpt genesis in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const ethMs: number[] = [];
   for (const diff of blocks.slice(0, ETHJS_BLOCKS)) {
     t = performance.now();
     for (const [slot, value] of diff.accounts.at(-1)!.storage) {
-      await storageTrie.put(Buffer.from(slot.slice(2), "hex"), RLP.encode(bigintToBytes(BigInt(bytesToHex(value)))));
+      await storageTrie.put(
+        Buffer.from(slot.slice(2), "hex"),
+        RLP.encode(bigintToBytes(BigInt(bytesToHex(value)))),
+      );
     }
     for (const change of diff.accounts) {
       const isToken = change.address === token;

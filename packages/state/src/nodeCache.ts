@@ -1,4 +1,4 @@
-import { BoundedCache } from "./boundedCache.js";
+import { BoundedCache } from "@charter/utils";
 import type { TrieNode } from "./trieNode.js";
 
 /** Default bound on decoded nodes held in memory (on the order of 100 MB of state-trie nodes). */

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createMemoryKv, openLmdbKv } from "@charter/kv";
+import { createMemoryKv, openKv } from "@charter/kv";
 import { bytesToHex, hexToBytes, utf8ToBytes } from "@charter/utils";
 import { createMPT, verifyMerkleProof } from "@ethereumjs/mpt";
 import { RLP } from "@ethereumjs/rlp";
@@ -342,7 +342,7 @@ describe("StateDB", () => {
   it("changes nothing until the caller's batch is written, and survives reopening a disk store", async () => {
     const dir = mkdtempSync(join(tmpdir(), "charter-state-"));
     try {
-      let kv = await openLmdbKv(dir);
+      let kv = await openKv(dir);
       let state = new StateDB({ kv, hash });
       const genesis = toDiff([
         {
@@ -378,7 +378,7 @@ describe("StateDB", () => {
       );
       // Not written: a restart comes back at the first root with the first values.
       await kv.close();
-      kv = await openLmdbKv(dir);
+      kv = await openKv(dir);
       state = new StateDB({ kv, hash });
       expect(state.root).toEqual(first.root);
       expect(state.latest().getAccount(ADDRESSES[0]!)?.balance).toBe(100n);
@@ -402,7 +402,7 @@ describe("StateDB", () => {
       expect(again.root).toEqual(second.root);
       await kv.write(again.ops);
       await kv.close();
-      kv = await openLmdbKv(dir);
+      kv = await openKv(dir);
       state = new StateDB({ kv, hash });
       expect(state.root).toEqual(second.root);
       expect(state.latest().getAccount(ADDRESSES[0]!)?.balance).toBe(90n);

@@ -1,5 +1,14 @@
 import type { KvOp, KvStore } from "@charter/kv";
-import { assert, bytesToBigint, bytesToHex, equalBytes, hexToBytes, isHexData } from "@charter/utils";
+import {
+  assert,
+  BoundedCache,
+  bytesKey,
+  bytesToBigint,
+  bytesToHex,
+  equalBytes,
+  hexToBytes,
+  isHexData,
+} from "@charter/utils";
 import {
   type Account,
   decodeAccount,
@@ -10,7 +19,6 @@ import {
   toWord,
   trimLeadingZeros,
 } from "./account.js";
-import { BoundedCache, bytesKey } from "./boundedCache.js";
 import { StateError } from "./errors.js";
 import {
   ADDRESS_BYTES,

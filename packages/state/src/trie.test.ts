@@ -302,7 +302,10 @@ describe("Trie", () => {
   it("stops on a corrupted node read from the store unless reads are unverified", async () => {
     const kv = createMemoryKv();
     const trie = new Trie({ hash, kv });
-    const ops: Op[] = Array.from({ length: 64 }, (_, i) => [keccak_256(Uint8Array.of(i)), Uint8Array.of(i + 1)]);
+    const ops: Op[] = Array.from({ length: 64 }, (_, i) => [
+      keccak_256(Uint8Array.of(i)),
+      Uint8Array.of(i + 1),
+    ]);
     await commit(kv, trie, trie.batchUpdate(ops));
     // Swap a byte in the stored root node; its key still says the old hash.
     const key = trieNodeKey(trie.root);

@@ -1,6 +1,5 @@
 import type { KvOp, KvStore } from "@charter/kv";
-import { assert, equalBytes } from "@charter/utils";
-import { bytesKey } from "./boundedCache.js";
+import { assert, bytesKey, equalBytes } from "@charter/utils";
 import { StateError } from "./errors.js";
 import { trieNodeKey } from "./keys.js";
 import { bytesToNibbles, commonPrefixLength, concatNibbles, prependNibble } from "./nibbles.js";
@@ -111,7 +110,13 @@ export class Trie {
 
   /** A handle on another root of the same store, sharing this one's cache and options. */
   withRoot(root: Uint8Array): Trie {
-    return new Trie({ hash: this.#hash, kv: this.#kv, root, cache: this.#cache, verifyReads: this.#verifyReads });
+    return new Trie({
+      hash: this.#hash,
+      kv: this.#kv,
+      root,
+      cache: this.#cache,
+      verifyReads: this.#verifyReads,
+    });
   }
 
   /** The value stored under `key`, or `undefined`. Throws `StateError("missing-node")` for an unknown root. */
@@ -294,7 +299,8 @@ export class Trie {
       );
     }
     // Corruption stops the node instead of being served (see `TrieOptions.verifyReads`).
-    if (this.#verifyReads) assert(equalBytes(this.#hash(encoding), hash), "a stored trie node hashes to its key");
+    if (this.#verifyReads)
+      assert(equalBytes(this.#hash(encoding), hash), "a stored trie node hashes to its key");
     return encoding;
   }
 
