@@ -26,6 +26,9 @@ import { validatorSetHash } from "./validatorSet.js";
 
 export const CHARTER_VERSION = "0.1.0";
 
+/** How many block gas limits' worth of declared gas the producer takes from the pool as candidates. */
+const SELECT_GAS_OVERCOMMIT = 4n;
+
 export function clientVersion(): string {
   return `charter/v${CHARTER_VERSION}/${platform()}-${arch()}/node${process.versions.node}`;
 }
@@ -106,7 +109,9 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
       txGasMax: genesis.gasLimit,
     });
     const selectLimits = {
-      gasMax: genesis.gasLimit,
+      // Candidates are chosen by their declared gas limits, which usually exceed the gas they use two- to
+      // threefold; execution stops the block at its real gas limit, and what does not fit stays in the pool.
+      gasMax: genesis.gasLimit * SELECT_GAS_OVERCOMMIT,
       bytesMax: config.producer.blockBytesMax,
       countMax: config.producer.blockTxCountMax,
     };
@@ -152,6 +157,9 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
           afterCommit: (executed) => {
             produceTimer?.();
             for (const { tx, error } of executed.execution.rejected) {
+              // A transaction that only missed this block (no gas left in it, or a gap left by a sender's
+              // earlier transaction that missed it) waits for the next one; the others can never be included.
+              if (error.code === "block-gas" || error.code === "nonce-too-high") continue;
               mempool.remove(tx.hash);
               metrics.txsRejected.inc({ reason: error.code });
               logger.debug(

@@ -17,7 +17,7 @@ export interface TestNetwork {
 
 /** Writes a fresh single-validator network (with funded dev accounts) in a temporary folder. */
 export function createTestNetwork(
-  options: { blockIntervalMs?: number; chainId?: number; validators?: number } = {},
+  options: { blockIntervalMs?: number; chainId?: number; validators?: number; gasLimit?: bigint } = {},
 ): TestNetwork {
   const dir = mkdtempSync(join(tmpdir(), "charter-test-"));
   const chainId = options.chainId ?? 7345;
@@ -27,6 +27,7 @@ export function createTestNetwork(
     validators: options.validators ?? 1,
     blockIntervalMs: options.blockIntervalMs ?? 250,
     devAccounts: true,
+    ...(options.gasLimit === undefined ? {} : { gasLimit: options.gasLimit }),
   });
   return { layout, chainId };
 }
@@ -50,19 +51,23 @@ export interface NodeProcess {
  */
 export async function startNodeProcess(
   configFile: string,
-  options: { env?: Record<string, string>; devAccounts?: boolean } = {},
+  options: { env?: Record<string, string>; devAccounts?: boolean; nodeArgs?: readonly string[] } = {},
 ): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [BIN, "node", "start", "--config", configFile], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      ...process.env,
-      CHARTER_RPC_PORT: "0",
-      CHARTER_METRICS_PORT: "0",
-      CHARTER_LOG_LEVEL: "info",
-      CHARTER_DEV_ACCOUNTS: String(options.devAccounts ?? true),
-      ...options.env,
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), BIN, "node", "start", "--config", configFile],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        CHARTER_RPC_PORT: "0",
+        CHARTER_METRICS_PORT: "0",
+        CHARTER_LOG_LEVEL: "info",
+        CHARTER_DEV_ACCOUNTS: String(options.devAccounts ?? true),
+        ...options.env,
+      },
     },
-  });
+  );
   let log = "";
   let rpcUrl: string | undefined;
   let metricsUrl: string | undefined;

@@ -70,10 +70,7 @@ try {
     const network = createTestNetwork({ blockIntervalMs });
     profileDir = values.profile ? mkdtempSync(join(tmpdir(), "charter-profile-")) : undefined;
     node = await startNodeProcess(network.layout.nodes[0]!.configFile, {
-      env: {
-        CHARTER_LOG_LEVEL: "warn",
-        ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
-      },
+      ...(profileDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {}),
     });
     rpcUrl = node.rpcUrl;
     wsUrl = node.wsUrl;
