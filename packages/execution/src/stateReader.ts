@@ -22,23 +22,5 @@ export interface StateReader {
   getCode(codeHash: Uint8Array): Uint8Array;
 }
 
-/** Everything one block (or genesis) changed, per account, ready for the state commitment. */
-export interface StateDiff {
-  readonly accounts: readonly AccountDiff[];
-  /** New code by Keccak-256 code hash. */
-  readonly code: ReadonlyMap<string, Uint8Array>;
-}
-
-export interface AccountDiff {
-  readonly address: Uint8Array;
-  /** The account after the block, or `null` if it was deleted (its storage goes with it). */
-  readonly account: {
-    readonly nonce: bigint;
-    readonly balance: bigint;
-    readonly codeHash: Uint8Array;
-  } | null;
-  /** The storage was wiped during the block before `storage` was written (account deleted then re-created). */
-  readonly storageCleared: boolean;
-  /** Changed slots: 32-byte slot hex (0x-prefixed) → 32-byte value; an all-zero value deletes the slot. */
-  readonly storage: ReadonlyMap<string, Uint8Array>;
-}
+/** Everything one block changed, per account: what execution hands to the state package to commit. */
+export type { AccountDiff, StateDiff } from "@charter/state";

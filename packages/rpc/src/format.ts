@@ -1,7 +1,7 @@
 import type { Log, Receipt, SignedTx } from "@charter/types";
+import { logsBloom } from "@charter/types";
 import { assert, bytesToHex } from "@charter/utils";
 import type { IndexedBlock } from "./backend.js";
-import { logsBloom } from "./bloom.js";
 
 /**
  * The JSON shapes of blocks, transactions, receipts and logs, field for field as geth returns them

@@ -1,6 +1,5 @@
 export * from "./backend.js";
 export * from "./blockTag.js";
-export * from "./bloom.js";
 export * from "./clock.js";
 export * from "./dispatcher.js";
 export * from "./errors.js";

@@ -1,8 +1,8 @@
 import type { Log, Receipt } from "@charter/types";
+import { type BloomBits, bloomBits, bloomHasBits as bloomMayContain } from "@charter/types";
 import { bytesToHex } from "@charter/utils";
 import type { IndexedBlock, RPCBackend } from "./backend.js";
 import { type BlockNumberSelector, parseBlockNumber, selectedHeight } from "./blockTag.js";
-import { type BloomBits, bloomBits, bloomMayContain } from "./bloom.js";
 import { RPCError, RPCErrorCode } from "./errors.js";
 import { firstLogIndex, formatLog, type RPCLog } from "./format.js";
 import type { RPCLimits } from "./limits.js";

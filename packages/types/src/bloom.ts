@@ -18,26 +18,46 @@ export function logsBloom(logs: readonly Log[]): Uint8Array {
   return bloom;
 }
 
-/** Sets the three bits of `value` in `bloom`, in place. */
-export function bloomAdd(bloom: Uint8Array, value: Uint8Array): void {
+/**
+ * The three (byte index, bit mask) pairs a value sets in a bloom. A log query computes them once per address or
+ * topic and tests them against many blocks' blooms without hashing again.
+ */
+export interface BloomBits {
+  readonly bytes: readonly [number, number, number];
+  readonly masks: readonly [number, number, number];
+}
+
+export function bloomBits(value: Uint8Array): BloomBits {
   const hash = keccak256(value);
+  const bytes: number[] = [];
+  const masks: number[] = [];
   for (let i = 0; i < 6; i += 2) {
     const bit = ((hash[i]! << 8) | hash[i + 1]!) & 2047;
-    bloom[BLOOM_BYTES - 1 - (bit >> 3)]! |= 1 << (bit & 7);
+    bytes.push(BLOOM_BYTES - 1 - (bit >> 3));
+    masks.push(1 << (bit & 7));
   }
+  return { bytes: bytes as [number, number, number], masks: masks as [number, number, number] };
+}
+
+/** Sets the three bits of `value` in `bloom`, in place. */
+export function bloomAdd(bloom: Uint8Array, value: Uint8Array): void {
+  const { bytes, masks } = bloomBits(value);
+  for (let i = 0; i < 3; i++) bloom[bytes[i]!]! |= masks[i]!;
 }
 
 /**
- * Whether all three bits of `value` are set. `false` is certain (the value was never added); `true` may be a
- * false positive.
+ * Whether all the bits are set. `false` is certain (the value was never added); `true` may be a false positive.
+ * A bloom of the wrong length proves nothing, so it answers `true`.
  */
-export function bloomContains(bloom: Uint8Array, value: Uint8Array): boolean {
-  const hash = keccak256(value);
-  for (let i = 0; i < 6; i += 2) {
-    const bit = ((hash[i]! << 8) | hash[i + 1]!) & 2047;
-    if ((bloom[BLOOM_BYTES - 1 - (bit >> 3)]! & (1 << (bit & 7))) === 0) return false;
-  }
+export function bloomHasBits(bloom: Uint8Array, bits: BloomBits): boolean {
+  if (bloom.length !== BLOOM_BYTES) return true;
+  for (let i = 0; i < 3; i++) if ((bloom[bits.bytes[i]!]! & bits.masks[i]!) === 0) return false;
   return true;
+}
+
+/** Whether all three bits of `value` are set (see `bloomHasBits`). */
+export function bloomContains(bloom: Uint8Array, value: Uint8Array): boolean {
+  return bloomHasBits(bloom, bloomBits(value));
 }
 
 /** An `eth_getLogs` filter as far as a bloom can test it. */

@@ -6,6 +6,7 @@
 
 import { keccak256 } from "@charter/crypto";
 import type { Block, Log, Receipt, SignedTx, VerifiedTx } from "@charter/types";
+import { logsBloom } from "@charter/types";
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from "@charter/utils";
 import { Transaction, type TransactionRequest, Wallet } from "ethers";
 import type {
@@ -19,7 +20,6 @@ import type {
   RPCBackend,
   TxLocation,
 } from "../backend.js";
-import { logsBloom } from "../bloom.js";
 import { RPCError, RPCErrorCode } from "../errors.js";
 
 export const fakeChainId = 31_999n;
