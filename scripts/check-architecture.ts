@@ -20,9 +20,9 @@ export function readRules(markdown: string): Map<string, Set<string>> {
   if (section === undefined) throw new Error('ARCHITECTURE.md has no "## Dependency rules" section');
   const rules = new Map<string, Set<string>>();
   for (const line of section.split("\n")) {
-    const match = /^\|\s*`([a-z-]+)`\s*\|\s*([^|]*)\|/.exec(line);
+    const match = /^\|\s*`([a-z0-9-]+)`\s*\|\s*([^|]*)\|/.exec(line);
     if (!match) continue;
-    const allowed = new Set([...match[2]!.matchAll(/`([a-z-]+)`/g)].map((m) => m[1]!));
+    const allowed = new Set([...match[2]!.matchAll(/`([a-z0-9-]+)`/g)].map((m) => m[1]!));
     rules.set(match[1]!, allowed);
   }
   if (rules.size === 0) throw new Error("the dependency rules table in ARCHITECTURE.md is empty");
@@ -39,7 +39,7 @@ function sourceFiles(dir: string): string[] {
   return out;
 }
 
-const IMPORT_RE = /(?:from\s+|import\s*\(\s*|import\s+)["']@charter\/([a-z-]+)["']/g;
+const IMPORT_RE = /(?:from\s+|import\s*\(\s*|import\s+)["']@charter\/([a-z0-9-]+)["']/g;
 
 export function checkArchitecture(root = ROOT): ArchitectureViolation[] {
   const rules = readRules(readFileSync(join(root, "ARCHITECTURE.md"), "utf8"));

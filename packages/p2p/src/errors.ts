@@ -1,0 +1,41 @@
+import { CharterError } from "@charter/utils";
+
+/**
+ * Why a link was refused or closed, or why a local call was rejected. A misbehaving or unadmitted peer is
+ * expected, so these are values the network logs and reports, never crashes.
+ */
+export const P2PErrorCode = {
+  /** A frame's length field is above the cap in force (the hello cap during the handshake). */
+  frameTooLarge: "frame-too-large",
+  /** A frame's length field is 0, so it has no type byte. */
+  frameEmpty: "frame-empty",
+  /** A frame type that is reserved or unknown in the current state (for example a second Hello). */
+  unexpectedMessageType: "unexpected-message-type",
+  /** A Hello payload of the wrong length or version. */
+  helloMalformed: "hello-malformed",
+  /** A Hello for another chain. */
+  wrongChain: "wrong-chain",
+  /** A Hello signature that does not verify over this TLS session. */
+  badSignature: "bad-signature",
+  /** The Hello's node key is not admitted by the registry. */
+  notAllowed: "not-allowed",
+  /** The peer is not the node the dial expected (address hint mismatch). */
+  unexpectedPeer: "unexpected-peer",
+  /** The peer presented this node's own key. */
+  selfConnection: "self-connection",
+  /** The peer completed TLS without a certificate. */
+  noPeerCertificate: "no-peer-certificate",
+  /** TLS plus Hello did not finish within `handshakeTimeoutMs`. */
+  handshakeTimeout: "handshake-timeout",
+  /** Another link to the same peer won the deterministic tie-break. */
+  duplicateConnection: "duplicate-connection",
+  /** A caller passed a message type outside 1..255 or a payload above the frame cap. */
+  invalidMessage: "invalid-message",
+  /** `start` on a started network, or an option out of range. */
+  invalidState: "invalid-state",
+} as const;
+export type P2PErrorCode = (typeof P2PErrorCode)[keyof typeof P2PErrorCode];
+
+export class P2PError extends CharterError<P2PErrorCode> {
+  override name = "P2PError";
+}

@@ -1,0 +1,6 @@
+export * from "./certificate.js";
+export * from "./der.js";
+export * from "./errors.js";
+export * from "./frame.js";
+export * from "./hello.js";
+export * from "./peerNetwork.js";

@@ -1,0 +1,398 @@
+import tls from "node:tls";
+import { createEcdsaSuite } from "@charter/crypto";
+import { bytesToHex } from "@charter/utils";
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import { certificateFingerprint, createTLSIdentity } from "./certificate.js";
+import { createFrameDecoder, encodeFrame, type Frame } from "./frame.js";
+import { createHello, HELLO_EXPORTER_BYTES, HELLO_EXPORTER_LABEL } from "./hello.js";
+import {
+  createPeerNetwork,
+  type Misbehavior,
+  type PeerNetwork,
+  type PeerNetworkOptions,
+} from "./peerNetwork.js";
+
+const suite = createEcdsaSuite();
+const CHAIN_ID = 4242n;
+const HOST = "127.0.0.1";
+const running: PeerNetwork[] = [];
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((network) => network.stop()));
+});
+
+interface TestNode {
+  readonly network: PeerNetwork;
+  readonly port: number;
+  readonly messages: { from: string; type: number; payload: Uint8Array }[];
+  readonly up: string[];
+  readonly down: string[];
+  readonly misbehavior: Misbehavior[];
+}
+
+function newKey() {
+  const key = suite.generatePrivateKey();
+  return { key, address: bytesToHex(suite.addressFromPublicKey(suite.publicKeyFromPrivateKey(key))) };
+}
+
+async function startNode(
+  nodeKey: Uint8Array,
+  allowed: (address: string) => boolean,
+  options: Partial<PeerNetworkOptions> = {},
+): Promise<TestNode> {
+  const network = createPeerNetwork(
+    {
+      chainId: CHAIN_ID,
+      nodeKey,
+      handshakeTimeoutMs: 2_000,
+      reconnectDelayMsMin: 20,
+      reconnectDelayMsMax: 200,
+      ...options,
+    },
+    { isAllowed: allowed, suite, random: () => 0.5 },
+  );
+  const node: TestNode = { network, port: 0, messages: [], up: [], down: [], misbehavior: [] };
+  network.onMessage((from, type, payload) => node.messages.push({ from, type, payload: payload.slice() }));
+  network.onPeerUp((address) => node.up.push(address));
+  network.onPeerDown((address) => node.down.push(address));
+  network.onMisbehavior((report) => node.misbehavior.push(report));
+  const { port } = await network.start();
+  running.push(network);
+  return { ...node, port };
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}.`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (data: Uint8Array) => new TextDecoder().decode(data);
+
+/**
+ * A hand-driven client: real TLS, then a Hello built by the test (so it can lie), then whatever bytes the test
+ * writes. It records the frames and the close it sees.
+ */
+interface RawPeer {
+  readonly socket: tls.TLSSocket;
+  readonly frames: Frame[];
+  /** The Hello payload this client sent. */
+  readonly helloSent: Uint8Array;
+  closed: boolean;
+}
+
+async function rawConnect(
+  port: number,
+  hello: (session: { exporter: Uint8Array; peerFingerprint: Uint8Array }) => Uint8Array,
+): Promise<RawPeer> {
+  const identity = createTLSIdentity();
+  const socket = tls.connect({
+    host: HOST,
+    port,
+    key: identity.keyPem,
+    cert: identity.certificatePem,
+    minVersion: "TLSv1.3",
+    rejectUnauthorized: false,
+    checkServerIdentity: () => undefined,
+  });
+  const decoder = createFrameDecoder();
+  const frames: Frame[] = [];
+  socket.on("data", (chunk: Buffer) => {
+    decoder.push(new Uint8Array(chunk));
+    for (let frame = decoder.next(1 << 24); frame; frame = decoder.next(1 << 24)) frames.push(frame);
+  });
+  socket.on("error", () => {});
+  await new Promise<void>((resolve, reject) => {
+    socket.once("secureConnect", resolve);
+    socket.once("error", reject);
+  });
+  const exporter = new Uint8Array(
+    socket.exportKeyingMaterial(HELLO_EXPORTER_BYTES, HELLO_EXPORTER_LABEL, Buffer.alloc(0)),
+  );
+  const peerFingerprint = certificateFingerprint(new Uint8Array(socket.getPeerCertificate().raw));
+  const helloSent = hello({ exporter, peerFingerprint });
+  const peer: RawPeer = { socket, frames, helloSent, closed: false };
+  socket.on("close", () => {
+    peer.closed = true;
+  });
+  socket.write(encodeFrame(0, helloSent));
+  return peer;
+}
+
+function honestHello(nodeKey: Uint8Array, chainId = CHAIN_ID) {
+  return (session: { exporter: Uint8Array; peerFingerprint: Uint8Array }) =>
+    createHello({
+      suite,
+      nodeKey,
+      chainId,
+      exporter: session.exporter,
+      peerCertificateFingerprint: session.peerFingerprint,
+    });
+}
+
+describe("peer network over real sockets", () => {
+  it("links three nodes once per pair and carries messages both ways and by broadcast", async () => {
+    const keys = [newKey(), newKey(), newKey()];
+    const allowed = new Set(keys.map((k) => k.address));
+    const isAllowed = (address: string) => allowed.has(address);
+    const [a, b] = [await startNode(keys[0]!.key, isAllowed), await startNode(keys[1]!.key, isAllowed)];
+    // Every node dials every other, so the simultaneous-dial tie-break is exercised on every pair.
+    const c = await startNode(keys[2]!.key, isAllowed, {
+      peers: [
+        { host: HOST, port: a.port, address: keys[0]!.address },
+        { host: HOST, port: b.port },
+      ],
+    });
+    a.network.connect(keys[1]!.address, HOST, b.port);
+    a.network.connect(keys[2]!.address, HOST, c.port);
+    b.network.connect(undefined, HOST, a.port);
+    b.network.connect(keys[2]!.address, HOST, c.port);
+    const nodes = [a, b, c];
+    await waitFor(() => nodes.every((node) => node.network.peers().length === 2), "a full mesh");
+    // Let any losing duplicate links finish closing, then check the mesh is stable and agreed.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const [i, node] of nodes.entries()) {
+      const peers = node.network.peers();
+      expect(peers.map((p) => p.address).sort()).toEqual(
+        keys
+          .filter((_, j) => j !== i)
+          .map((k) => k.address)
+          .sort(),
+      );
+      expect(node.down).toEqual([]);
+      for (const peer of peers) {
+        const other = nodes[keys.findIndex((k) => k.address === peer.address)]!;
+        const back = other.network.peers().find((p) => p.address === keys[i]!.address)!;
+        expect(back.direction).not.toBe(peer.direction);
+        // The link kept is the one dialled by the lower address.
+        const dialer = peer.direction === "outbound" ? keys[i]!.address : peer.address;
+        expect(dialer).toBe([keys[i]!.address, peer.address].sort()[0]);
+      }
+    }
+
+    expect(a.network.send(keys[1]!.address, 1, bytes("a to b"))).toBe(true);
+    expect(b.network.send(keys[0]!.address, 2, bytes("b to a"))).toBe(true);
+    expect(c.network.send(keys[1]!.address, 3, bytes("c to b"))).toBe(true);
+    expect(a.network.broadcast(9, bytes("all from a"))).toBe(2);
+    await waitFor(
+      () => a.messages.length === 1 && b.messages.length === 3 && c.messages.length === 1,
+      "delivery",
+    );
+    expect(a.messages).toEqual([{ from: keys[1]!.address, type: 2, payload: bytes("b to a") }]);
+    expect(b.messages).toContainEqual({ from: keys[0]!.address, type: 1, payload: bytes("a to b") });
+    expect(b.messages).toContainEqual({ from: keys[2]!.address, type: 3, payload: bytes("c to b") });
+    expect(b.messages).toContainEqual({ from: keys[0]!.address, type: 9, payload: bytes("all from a") });
+    expect(c.messages).toEqual([{ from: keys[0]!.address, type: 9, payload: bytes("all from a") }]);
+    expect(a.network.send(newKey().address, 1, bytes("nobody"))).toBe(false);
+    expect(() => a.network.send(keys[1]!.address, 0, bytes("hello type"))).toThrowError(
+      expect.objectContaining({ code: "invalid-message" }),
+    );
+  });
+
+  it("refuses a node the registry does not admit, before revealing itself or reading more", async () => {
+    const server = newKey();
+    const outsider = newKey();
+    const a = await startNode(server.key, (address) => address !== outsider.address);
+    // A full node as the outsider: it never sees the peer up.
+    const d = await startNode(outsider.key, () => true, { peers: [{ host: HOST, port: a.port }] });
+    // A raw outsider that also sends an application frame right behind its Hello.
+    const raw = await rawConnect(a.port, honestHello(outsider.key));
+    raw.socket.write(encodeFrame(1, bytes("let me in")));
+    await waitFor(() => raw.closed, "the close");
+    await waitFor(() => a.misbehavior.length === 0 && d.network.peers().length === 0, "refusals");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(raw.frames).toEqual([]); // not even the listener's Hello
+    expect(a.up).toEqual([]);
+    expect(d.up).toEqual([]);
+    expect(a.messages).toEqual([]);
+    expect(a.network.peers()).toEqual([]);
+  });
+
+  it("refuses a Hello for another chain and reports it", async () => {
+    const server = newKey();
+    const a = await startNode(server.key, () => true);
+    const raw = await rawConnect(a.port, honestHello(newKey().key, CHAIN_ID + 1n));
+    raw.socket.write(encodeFrame(1, bytes("ignored")));
+    await waitFor(() => raw.closed, "the close");
+    await waitFor(() => a.misbehavior.length === 1, "a report");
+    expect(a.misbehavior[0]!.code).toBe("wrong-chain");
+    expect(raw.frames).toEqual([]);
+    expect(a.messages).toEqual([]);
+  });
+
+  it("refuses a Hello replayed from another session and one forged with another key", async () => {
+    const server = newKey();
+    const client = newKey();
+    const a = await startNode(server.key, () => true);
+    const first = await rawConnect(a.port, honestHello(client.key));
+    await waitFor(() => a.up.length === 1, "the honest session");
+    expect(first.frames.map((f) => f.type)).toEqual([0]);
+    // The same, valid Hello bytes on a new TLS session: the exporter differs, so the signature fails.
+    const replay = await rawConnect(a.port, () => first.helloSent);
+    await waitFor(() => replay.closed, "the close");
+    // A Hello claiming the client's public key but signed by someone else.
+    const forged = await rawConnect(a.port, (session) => {
+      const real = honestHello(client.key)(session);
+      const other = honestHello(newKey().key)(session);
+      return new Uint8Array([...real.subarray(0, real.length - 65), ...other.subarray(other.length - 65)]);
+    });
+    await waitFor(() => forged.closed, "the close");
+    await waitFor(() => a.misbehavior.length === 2, "two reports");
+    expect(a.misbehavior.map((m) => m.code)).toEqual(["bad-signature", "bad-signature"]);
+    expect(replay.frames).toEqual([]);
+    expect(forged.frames).toEqual([]);
+    expect(a.up).toEqual([client.address]); // the honest link is untouched
+    expect(first.closed).toBe(false);
+  });
+
+  it("disconnects and reports a peer that sends a frame over the cap", async () => {
+    const server = newKey();
+    const client = newKey();
+    const a = await startNode(server.key, () => true, { frameBytesMax: 1024 });
+    const raw = await rawConnect(a.port, honestHello(client.key));
+    await waitFor(() => a.up.length === 1, "the link");
+    raw.socket.write(encodeFrame(5, new Uint8Array(1023))); // exactly at the cap: delivered
+    raw.socket.write(Uint8Array.of(0, 0, 4, 1, 5)); // declares 1025 bytes: refused from the header
+    await waitFor(() => raw.closed, "the close");
+    expect(a.messages.map((m) => m.payload.length)).toEqual([1023]);
+    expect(a.misbehavior).toEqual([
+      expect.objectContaining({ address: client.address, code: "frame-too-large" }),
+    ]);
+    expect(a.down).toEqual([client.address]);
+  });
+
+  it("closes a connection that never says Hello after the handshake timeout", async () => {
+    const a = await startNode(newKey().key, () => true, { handshakeTimeoutMs: 150 });
+    const silent = await rawConnect(a.port, () => new Uint8Array(0));
+    await waitFor(() => silent.closed, "the close"); // an empty Hello payload is malformed
+    const identity = createTLSIdentity();
+    const idle = tls.connect({
+      host: HOST,
+      port: a.port,
+      key: identity.keyPem,
+      cert: identity.certificatePem,
+      rejectUnauthorized: false,
+      checkServerIdentity: () => undefined,
+    });
+    idle.on("error", () => {});
+    const started = Date.now();
+    await new Promise((resolve) => idle.on("close", resolve));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    expect(a.misbehavior.map((m) => m.code)).toEqual(["hello-malformed"]);
+  });
+
+  it("reconnects with backoff to a static peer that restarts", async () => {
+    const ka = newKey();
+    const kb = newKey();
+    const b1 = await startNode(kb.key, () => true);
+    const a = await startNode(ka.key, () => true, {
+      peers: [{ host: HOST, port: b1.port, address: kb.address }],
+    });
+    await waitFor(() => a.up.length === 1, "first link");
+    await b1.network.stop();
+    await waitFor(() => a.down.length === 1, "peer down");
+    // Down for a while: several redials fail, then the peer comes back on the same port.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const b2 = await startNode(kb.key, () => true, { port: b1.port });
+    await waitFor(() => a.up.length === 2, "the reconnection");
+    expect(a.up).toEqual([kb.address, kb.address]);
+    expect(a.network.send(kb.address, 1, bytes("again"))).toBe(true);
+    await waitFor(() => b2.messages.length === 1, "delivery after reconnect");
+    expect(text(b2.messages[0]!.payload)).toBe("again");
+  });
+
+  it("bounds the send queue under a reader that stops reading, dropping whole messages", async () => {
+    const server = newKey();
+    const client = newKey();
+    const queueBytesMax = 256 * 1024;
+    const a = await startNode(server.key, () => true, {
+      sendQueueBytesMax: queueBytesMax,
+      sendQueueFramesMax: 64,
+    });
+    const raw = await rawConnect(a.port, honestHello(client.key));
+    await waitFor(() => a.up.length === 1, "the link");
+    raw.socket.pause();
+    const payloadBytes = 16 * 1024;
+    const accepted: number[] = [];
+    let refused = 0;
+    for (let i = 0; i < 1200; i++) {
+      const payload = new Uint8Array(payloadBytes);
+      new DataView(payload.buffer).setUint32(0, i);
+      if (a.network.send(client.address, 7, payload)) accepted.push(i);
+      else refused++;
+      const info = a.network.peers()[0]!;
+      expect(info.queuedBytes).toBeLessThanOrEqual(queueBytesMax);
+      expect(info.queuedFrames).toBeLessThanOrEqual(64);
+      if (i % 8 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(refused).toBeGreaterThan(0);
+    expect(a.network.peers()[0]!.droppedFrames).toBe(refused);
+    raw.socket.resume();
+    await waitFor(() => raw.frames.length === 1 + accepted.length, "the accepted messages", 10_000);
+    // Every accepted message arrives whole and in order; dropped ones leave no partial bytes behind.
+    const received = raw.frames
+      .slice(1)
+      .map((f) => new DataView(f.payload.buffer, f.payload.byteOffset).getUint32(0));
+    expect(received).toEqual(accepted);
+    expect(raw.frames.slice(1).every((f) => f.type === 7 && f.payload.length === payloadBytes)).toBe(true);
+  });
+
+  it("fuzz: random bytes after a valid handshake never crash the node or deliver a malformed frame", async () => {
+    const frameBytesMax = 64;
+    const a = await startNode(newKey().key, () => true, { frameBytesMax });
+    const client = newKey();
+    const item = fc.oneof(
+      fc
+        .record({ type: fc.integer({ min: 1, max: 255 }), payload: fc.uint8Array({ maxLength: 40 }) })
+        .map((f) => encodeFrame(f.type, f.payload)),
+      fc.uint8Array({ minLength: 1, maxLength: 24 }),
+      // A plausible header with a small random length and type, followed by random bytes.
+      fc
+        .tuple(
+          fc.integer({ min: 0, max: 80 }),
+          fc.integer({ min: 0, max: 255 }),
+          fc.uint8Array({ maxLength: 80 }),
+        )
+        .map(([length, type, rest]) => Uint8Array.of(0, 0, 0, length, type, ...rest)),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(item, { maxLength: 8 }), async (items) => {
+        const stream = Uint8Array.from(items.flatMap((bytesOf) => [...bytesOf]));
+        const expected = referenceParse(stream, frameBytesMax);
+        const before = a.messages.length;
+        const downs = a.down.length;
+        const reports = a.misbehavior.length;
+        const raw = await rawConnect(a.port, honestHello(client.key));
+        await waitFor(() => a.network.peers().length === 1, "the link");
+        raw.socket.end(stream);
+        await waitFor(() => a.down.length === downs + 1, "the link to close");
+        await waitFor(() => raw.closed, "the close");
+        const delivered = a.messages.slice(before).map((m) => ({ type: m.type, payload: m.payload }));
+        expect(delivered).toEqual(expected.frames);
+        expect(a.misbehavior.length - reports).toBe(expected.violation ? 1 : 0);
+      }),
+      { numRuns: 40 },
+    );
+    expect(a.network.peers()).toEqual([]);
+  });
+});
+
+/** An independent reading of the framing rules: frames up to the first violation, type 0 being one. */
+function referenceParse(stream: Uint8Array, frameBytesMax: number) {
+  const frames: { type: number; payload: Uint8Array }[] = [];
+  let at = 0;
+  while (stream.length - at >= 4) {
+    const length = new DataView(stream.buffer, stream.byteOffset + at).getUint32(0);
+    if (length === 0 || length > frameBytesMax) return { frames, violation: true };
+    if (stream.length - at - 4 < length) break;
+    const type = stream[at + 4]!;
+    if (type === 0) return { frames, violation: true };
+    frames.push({ type, payload: stream.slice(at + 5, at + 4 + length) });
+    at += 4 + length;
+  }
+  return { frames, violation: false };
+}
