@@ -1,0 +1,243 @@
+import { describe, expect, it } from "vitest";
+import { createSimCrypto } from "../test/sim/simCrypto.js";
+import { ConsensusCore, type ConsensusOutput, RoundStep, type SignStateRecord } from "./consensusCore.js";
+import { type Proposal, SignedType, type Vote, VoteType } from "./messages.js";
+import type { ConsensusMutations } from "./mutations.js";
+import { signBytes } from "./signBytes.js";
+import { createValidatorSet, type ValidatorSet } from "./validatorSet.js";
+
+const CHAIN_ID = 9n;
+const crypto = createSimCrypto();
+const keys = [1, 2, 3, 4, 5].map((i) => new Uint8Array(32).fill(i));
+const pubs = keys.map((k) => crypto.publicKeyFromPrivateKey(k));
+const addrs = pubs.map((p) => crypto.addressFromPublicKey(p));
+
+function setup(
+  options: {
+    weights?: number[];
+    me?: number;
+    mutations?: ConsensusMutations;
+    recovered?: SignStateRecord<Uint8Array> | null;
+  } = {},
+) {
+  const weights = options.weights ?? [1, 1, 1, 1];
+  const set = createValidatorSet(
+    weights.map((weight, i) => ({ address: addrs[i]!, publicKey: pubs[i]!, weight })),
+  );
+  const me = options.me ?? 0;
+  const core = new ConsensusCore<Uint8Array>(
+    {
+      chainId: CHAIN_ID,
+      address: addrs[me]!,
+      recovered: options.recovered ?? null,
+      ...(options.mutations ? { testOnlyMutations: options.mutations } : {}),
+    },
+    { crypto, sign: (d) => crypto.sign(d, keys[me]!), hashValue: (v) => crypto.hash(v) },
+  );
+  const start = core.step({ type: "startHeight", height: 1, validators: set });
+  return { core, set, start };
+}
+
+function vote(signer: number, type: VoteType, round: number, value: Uint8Array | null, height = 1): Vote {
+  const blockHash = value === null ? null : crypto.hash(value);
+  const digest = crypto.hash(signBytes({ chainId: CHAIN_ID, type, height, round, blockHash }));
+  return {
+    kind: "vote",
+    type,
+    height,
+    round,
+    blockHash,
+    validator: addrs[signer]!,
+    signature: crypto.sign(digest, keys[signer]!),
+  };
+}
+
+function proposal(signer: number, round: number, value: Uint8Array, validRound = -1): Proposal<Uint8Array> {
+  const blockHash = crypto.hash(value);
+  const digest = crypto.hash(
+    signBytes({ chainId: CHAIN_ID, type: SignedType.proposal, height: 1, round, blockHash, validRound }),
+  );
+  return {
+    kind: "proposal",
+    height: 1,
+    round,
+    validRound,
+    value,
+    blockHash,
+    proposer: addrs[signer]!,
+    signature: crypto.sign(digest, keys[signer]!),
+  };
+}
+
+const proposerOf = (set: ValidatorSet, height: number, round: number) =>
+  set.validators.indexOf(set.proposer(height, round));
+const msg = (core: ConsensusCore<Uint8Array>, from: number, message: Vote | Proposal<Uint8Array>) =>
+  core.step({ type: "message", from: String(from), message });
+const sent = (outs: ConsensusOutput<Uint8Array>[]) =>
+  outs.flatMap((o) => (o.type === "broadcast" && o.message.kind === "vote" ? [o.message] : []));
+const A = new Uint8Array([1, 2, 3]);
+const B = new Uint8Array([4, 5, 6]);
+
+/** Delivers the round's proposal of A from its proposer and the application's "valid" verdict. */
+function withValidProposal(core: ConsensusCore<Uint8Array>, proposerIndex: number, round = 0) {
+  msg(core, proposerIndex, proposal(proposerIndex, round, A));
+  return core.step({ type: "blockValidated", height: 1, blockHash: crypto.hash(A), valid: true });
+}
+
+describe("ConsensusCore", () => {
+  it("the proposer asks the application for a block, persists before it broadcasts the signed proposal", () => {
+    const probe = setup();
+    const p = proposerOf(probe.set, 1, 0);
+    const { core, start } = setup({ me: p });
+    expect(start.some((o) => o.type === "requestProposal")).toBe(true);
+    const outs = core.step({ type: "proposalBuilt", height: 1, round: 0, value: A });
+    const persistAt = outs.findIndex((o) => o.type === "persist");
+    const proposalAt = outs.findIndex((o) => o.type === "broadcast" && o.message.kind === "proposal");
+    const prevoteAt = outs.findIndex((o) => o.type === "broadcast" && o.message.kind === "vote");
+    expect(persistAt).toBeGreaterThanOrEqual(0);
+    expect(persistAt).toBeLessThan(proposalAt);
+    // Its own block needs no validation: it prevotes it at once, after persisting again.
+    expect(prevoteAt).toBeGreaterThan(proposalAt);
+    expect(outs.slice(proposalAt + 1, prevoteAt).some((o) => o.type === "persist")).toBe(true);
+  });
+
+  it("waits for the application's verdict, then prevotes the block; an invalid block gets a nil prevote", () => {
+    const probe = setup({ me: 1 });
+    const p = proposerOf(probe.set, 1, 0);
+    const me = p === 1 ? 2 : 1;
+    const good = setup({ me });
+    const outs = msg(good.core, p, proposal(p, 0, A));
+    expect(outs.some((o) => o.type === "requestValidation")).toBe(true);
+    expect(good.core.roundStep).toBe(RoundStep.propose);
+    const after = good.core.step({
+      type: "blockValidated",
+      height: 1,
+      blockHash: crypto.hash(A),
+      valid: true,
+    });
+    expect(sent(after)[0]?.blockHash).toEqual(crypto.hash(A));
+    const bad = setup({ me });
+    msg(bad.core, p, proposal(p, 0, A));
+    const nil = bad.core.step({ type: "blockValidated", height: 1, blockHash: crypto.hash(A), valid: false });
+    expect(sent(nil)[0]?.blockHash).toBeNull();
+  });
+
+  it("locks on a prevote quorum, precommits it, and commits on a precommit quorum with a certificate", () => {
+    const { core, set } = setup({ me: 0 });
+    const p = proposerOf(set, 1, 0);
+    withValidProposal(core, p);
+    const voters = [1, 2, 3].filter((i) => i !== 0);
+    let outs: ConsensusOutput<Uint8Array>[] = [];
+    for (const v of voters.slice(0, 2)) outs = msg(core, v, vote(v, VoteType.prevote, 0, A));
+    const precommit = sent(outs).find((v) => v.type === VoteType.precommit);
+    expect(precommit?.blockHash).toEqual(crypto.hash(A));
+    const persisted = outs.find((o) => o.type === "persist");
+    expect(persisted?.type === "persist" && persisted.record.lockedRound).toBe(0);
+    for (const v of voters.slice(0, 2)) outs = msg(core, v, vote(v, VoteType.precommit, 0, A));
+    const commit = outs.find((o) => o.type === "commit");
+    expect(commit?.type === "commit" && commit.certificate.signatures.length).toBe(3);
+  });
+
+  it("counts quorum by weight, not by head count", () => {
+    // Weights 1,1,1,5 (total 8): validators 0..2 together hold 3/8, no quorum; 3 + 0 hold 6/8 > 2/3.
+    const { core, set } = setup({ me: 1, weights: [1, 1, 1, 5] });
+    const p = proposerOf(set, 1, 0);
+    withValidProposal(core, p);
+    let outs = msg(core, 0, vote(0, VoteType.prevote, 0, A));
+    outs = outs.concat(msg(core, 2, vote(2, VoteType.prevote, 0, A)));
+    expect(sent(outs).some((v) => v.type === VoteType.precommit)).toBe(false);
+    outs = msg(core, 3, vote(3, VoteType.prevote, 0, A));
+    expect(sent(outs).some((v) => v.type === VoteType.precommit && v.blockHash !== null)).toBe(true);
+  });
+
+  it("never counts a duplicate or an equivocating vote twice, and reports the equivocation", () => {
+    const { core, set } = setup({ me: 0 });
+    const p = proposerOf(set, 1, 0);
+    withValidProposal(core, p);
+    let outs = msg(core, 1, vote(1, VoteType.prevote, 0, A));
+    outs = outs.concat(msg(core, 1, vote(1, VoteType.prevote, 0, A)));
+    const eq = msg(core, 1, vote(1, VoteType.prevote, 0, B));
+    expect(eq.some((o) => o.type === "equivocation")).toBe(true);
+    // Own prevote + validator 1 = 2 of 4: no quorum, so no precommit, however many copies arrived.
+    expect(sent(outs.concat(eq)).some((v) => v.type === VoteType.precommit)).toBe(false);
+    const mutated = setup({ me: 0, mutations: { countVotesTwice: true } });
+    withValidProposal(mutated.core, p);
+    msg(mutated.core, 1, vote(1, VoteType.prevote, 0, A));
+    const twice = msg(mutated.core, 1, vote(1, VoteType.prevote, 0, A));
+    expect(sent(twice).some((v) => v.type === VoteType.precommit)).toBe(true);
+  });
+
+  it("rejects votes from non-validators and votes with a forged signature", () => {
+    const { core } = setup({ me: 0 });
+    const outsider = msg(core, 4, vote(4, VoteType.prevote, 0, null));
+    expect(outsider.some((o) => o.type === "rejected" && o.error.code === "invalid-message")).toBe(true);
+    const forged = {
+      ...vote(1, VoteType.prevote, 0, null),
+      signature: vote(2, VoteType.prevote, 0, null).signature,
+    };
+    expect(msg(core, 2, forged).some((o) => o.type === "rejected")).toBe(true);
+    // A precommit signature replayed as a prevote fails: the type byte is in the signed bytes.
+    const precommit = vote(1, VoteType.precommit, 0, null);
+    expect(msg(core, 1, { ...precommit, type: VoteType.prevote }).some((o) => o.type === "rejected")).toBe(
+      true,
+    );
+  });
+
+  it("moves to a later round on f+1 weight of messages from it, and to the next round on timeoutPrecommit", () => {
+    const { core } = setup({ me: 0 });
+    msg(core, 1, vote(1, VoteType.prevote, 3, null));
+    expect(core.round).toBe(0);
+    msg(core, 2, vote(2, VoteType.precommit, 3, null));
+    expect(core.round).toBe(3);
+    core.step({ type: "timeout", height: 1, round: 3, step: "precommit" });
+    expect(core.round).toBe(4);
+  });
+
+  it("a locked node prevotes nil for another value without a newer POL, and keeps the lock across a restart", () => {
+    const { core, set } = setup({ me: 0 });
+    const p0 = proposerOf(set, 1, 0);
+    withValidProposal(core, p0);
+    const outs = [1, 2, 3]
+      .filter((i) => i !== 0)
+      .slice(0, 2)
+      .flatMap((v) => msg(core, v, vote(v, VoteType.prevote, 0, A)));
+    const records = outs.flatMap((o) => (o.type === "persist" ? [o.record] : []));
+    const record = records.at(-1)!;
+    expect(record.lockedRound).toBe(0);
+    for (const mutations of [{}, { forgetLockOnRestart: true }]) {
+      const restarted = setup({ me: 0, recovered: record, mutations });
+      expect(restarted.core.round).toBe(0);
+      expect(restarted.core.roundStep).toBe(RoundStep.precommit);
+      restarted.core.step({ type: "timeout", height: 1, round: 0, step: "precommit" });
+      const p1 = proposerOf(set, 1, 1);
+      if (p1 === 0) continue;
+      msg(restarted.core, p1, proposal(p1, 1, B));
+      const v = sent(
+        restarted.core.step({ type: "blockValidated", height: 1, blockHash: crypto.hash(B), valid: true }),
+      );
+      const prevote = v.find((x) => x.type === VoteType.prevote && x.round === 1);
+      if ("forgetLockOnRestart" in mutations) expect(prevote?.blockHash).toEqual(crypto.hash(B));
+      else expect(prevote?.blockHash).toBeNull();
+    }
+  });
+
+  it("never signs twice for one slot after a restart: it re-sends what it persisted", () => {
+    const { core, set } = setup({ me: 0 });
+    const p = proposerOf(set, 1, 0);
+    const outs = withValidProposal(core, p);
+    const record = outs.flatMap((o) => (o.type === "persist" ? [o.record] : [])).at(-1)!;
+    const restarted = setup({ me: 0, recovered: record });
+    const resent = sent(restarted.start);
+    expect(resent).toHaveLength(1);
+    expect(resent[0]!.signature).toEqual(sent(outs)[0]!.signature);
+    // Another proposal for the same round cannot make it prevote again.
+    msg(restarted.core, p, proposal(p, 0, B));
+    const again = restarted.core.step({
+      type: "blockValidated",
+      height: 1,
+      blockHash: crypto.hash(B),
+      valid: true,
+    });
+    expect(sent(again).filter((v) => v.type === VoteType.prevote && v.round === 0)).toHaveLength(0);
+  });
+});

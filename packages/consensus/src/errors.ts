@@ -1,0 +1,13 @@
+import { CharterError } from "@charter/utils";
+
+export type ConsensusErrorCode =
+  /** A validator set breaks a limit (empty, too many members, zero or too much weight, duplicate address). */
+  | "invalid-validator-set"
+  /** A consensus message failed `validateBasic()`: wrong height or round, unknown signer, bad signature. */
+  | "invalid-message"
+  /** A commit certificate does not carry a quorum of valid precommits of the right validator set. */
+  | "invalid-certificate";
+
+export class ConsensusError extends CharterError<ConsensusErrorCode> {
+  override name = "ConsensusError";
+}
