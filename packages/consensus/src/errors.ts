@@ -5,6 +5,8 @@ export type ConsensusErrorCode =
   | "invalid-validator-set"
   /** A consensus message failed `validateBasic()`: wrong height or round, unknown signer, bad signature. */
   | "invalid-message"
+  /** Bytes from the network that do not decode as a consensus message. */
+  | "malformed-message"
   /** A commit certificate does not carry a quorum of valid precommits of the right validator set. */
   | "invalid-certificate";
 

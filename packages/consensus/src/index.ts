@@ -8,3 +8,4 @@ export * from "./signBytes.js";
 export * from "./soloProducer.js";
 export * from "./validatorSet.js";
 export * from "./voteSet.js";
+export * from "./wireCodec.js";

@@ -89,6 +89,34 @@ export function headerFields(header: Header): Input[] {
   ];
 }
 
+/**
+ * A commit certificate on its own, encoded exactly as inside a header's `lastCommit`: consensus catch-up
+ * messages carry one beside the block it decided.
+ */
+export function encodeCommitCertificate(commit: CommitCertificate): Uint8Array {
+  return RLP.encode(commitFields(commit));
+}
+
+/** Decodes an untrusted commit certificate (see `encodeCommitCertificate`); an empty list is refused. */
+export function decodeCommitCertificate(
+  bytes: Uint8Array,
+  options: DecodeHeaderOptions = {},
+): CommitCertificate {
+  const limits = options.limits ?? HEADER_LIMITS_DEFAULT;
+  if (bytes.length > limits.headerBytesMax) {
+    throw new CodecError(
+      "oversized",
+      `The commit certificate is ${bytes.length} bytes, over the limit of ${limits.headerBytesMax} bytes.`,
+    );
+  }
+  const certificate = commitFromFields(
+    decodeRlp(bytes, { depthMax: HEADER_RLP_DEPTH - 1, label: "commit certificate" }),
+    limits,
+  );
+  if (certificate === null) throw new CodecError("malformed", "The commit certificate is empty.");
+  return certificate;
+}
+
 function commitFields(commit: CommitCertificate): Input[] {
   return [
     writeUint(commit.height, "lastCommit height", UINT64_BYTES),

@@ -3,7 +3,14 @@ export { type DecodeBlockOptions, decodeBlock, encodeBlock } from "./blockCodec.
 export * from "./bloom.js";
 export * from "./createUnsignedTx.js";
 export * from "./errors.js";
-export { type DecodeHeaderOptions, decodeHeader, encodeHeader, hashHeader } from "./headerCodec.js";
+export {
+  type DecodeHeaderOptions,
+  decodeCommitCertificate,
+  decodeHeader,
+  encodeCommitCertificate,
+  encodeHeader,
+  hashHeader,
+} from "./headerCodec.js";
 export * from "./limits.js";
 export * from "./merkle.js";
 export { type DecodeReceiptOptions, decodeReceipt, encodeReceipt } from "./receiptCodec.js";
