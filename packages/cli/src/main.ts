@@ -87,6 +87,8 @@ nodeCommand
   .option("--rpc-port <port>", "JSON-RPC port (HTTP and WebSocket)", integer(0, 65535))
   .option("--metrics-host <host>", "metrics and health listen address")
   .option("--metrics-port <port>", "metrics and health port", integer(0, 65535))
+  .option("--p2p-host <host>", "node-to-node listen address")
+  .option("--p2p-port <port>", "node-to-node port", integer(0, 65535))
   .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent")
   .option("--storage-engine <engine>", "level or lmdb")
   .option("--dev-accounts", "sign eth_sendTransaction with the publicly known dev accounts (devnets only)")

@@ -19,6 +19,7 @@ export const DEV_ACCOUNT_BALANCE = 10_000n * 10n ** 18n;
 
 export const RPC_PORT_BASE = 8545;
 export const METRICS_PORT_BASE = 9545;
+export const P2P_PORT_BASE = 30300;
 
 export interface NetworkLayout {
   readonly dir: string;
@@ -29,6 +30,7 @@ export interface NetworkLayout {
     readonly configFile: string;
     readonly rpcPort: number;
     readonly metricsPort: number;
+    readonly p2pPort: number;
   }[];
 }
 
@@ -48,7 +50,7 @@ export interface InitNetworkOptions {
 export function networkLayout(
   dir: string,
   validators: number,
-  ports: { rpc?: number; metrics?: number } = {},
+  ports: { rpc?: number; metrics?: number; p2p?: number } = {},
 ): NetworkLayout {
   const root = resolve(dir);
   return {
@@ -60,6 +62,7 @@ export function networkLayout(
       configFile: join(root, `node${i}`, "node.yaml"),
       rpcPort: (ports.rpc ?? RPC_PORT_BASE) + i,
       metricsPort: (ports.metrics ?? METRICS_PORT_BASE) + i,
+      p2pPort: (ports.p2p ?? P2P_PORT_BASE) + i,
     })),
   };
 }
@@ -90,6 +93,10 @@ export function initNetwork(options: InitNetworkOptions): { layout: NetworkLayou
         nodeKeyFile: "./node.key",
         rpcPort: node.rpcPort,
         metricsPort: node.metricsPort,
+        p2pPort: node.p2pPort,
+        peers: layout.nodes
+          .filter((other) => other !== node)
+          .map((other) => ({ host: "127.0.0.1", port: other.p2pPort })),
         devAccounts: options.devAccounts,
       }),
     );

@@ -46,6 +46,18 @@ export const NodeConfigSchema = z.strictObject({
       port: port.default(9545),
     })
     .prefault({}),
+  p2p: z
+    .strictObject({
+      /** Listen address of the node-to-node link (TLS 1.3, authenticated by node keys). */
+      host: host.default("127.0.0.1"),
+      port: port.default(30300),
+      /** Nodes to keep connections to. */
+      peers: z
+        .array(z.strictObject({ host: host, port: port.min(1) }))
+        .max(256)
+        .default([]),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -106,6 +118,8 @@ export const CONFIG_OVERRIDES: readonly Override[] = [
   { path: ["rpc", "port"], env: "CHARTER_RPC_PORT", flag: "rpcPort", kind: "number" },
   { path: ["metrics", "host"], env: "CHARTER_METRICS_HOST", flag: "metricsHost", kind: "string" },
   { path: ["metrics", "port"], env: "CHARTER_METRICS_PORT", flag: "metricsPort", kind: "number" },
+  { path: ["p2p", "host"], env: "CHARTER_P2P_HOST", flag: "p2pHost", kind: "string" },
+  { path: ["p2p", "port"], env: "CHARTER_P2P_PORT", flag: "p2pPort", kind: "number" },
   { path: ["log", "level"], env: "CHARTER_LOG_LEVEL", flag: "logLevel", kind: "string" },
   { path: ["storage", "engine"], env: "CHARTER_STORAGE_ENGINE", flag: "storageEngine", kind: "string" },
   { path: ["devnet", "devAccounts"], env: "CHARTER_DEV_ACCOUNTS", flag: "devAccounts", kind: "boolean" },
@@ -224,6 +238,8 @@ export function nodeConfigToYAML(config: {
   nodeKeyFile: string;
   rpcPort: number;
   metricsPort: number;
+  p2pPort: number;
+  peers: readonly { host: string; port: number }[];
   devAccounts: boolean;
 }): string {
   return `# Charter node configuration. Environment variables (CHARTER_*) override this file, and
@@ -238,6 +254,10 @@ rpc:
 metrics:
   host: 127.0.0.1
   port: ${config.metricsPort}
+p2p:
+  host: 127.0.0.1
+  port: ${config.p2pPort}
+  peers:${config.peers.length === 0 ? " []" : config.peers.map((p) => `\n    - { host: ${p.host}, port: ${p.port} }`).join("")}
 log:
   level: info
 storage:
