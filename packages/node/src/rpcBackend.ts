@@ -128,6 +128,14 @@ export class NodeRPCBackend implements RPCBackend {
   }
 
   async sendRawTransaction(raw: Uint8Array): Promise<Uint8Array> {
+    return this.admit(raw).hash;
+  }
+
+  /**
+   * Decodes, checks and admits a raw transaction into the pool, whether it came from a client or a peer, and
+   * returns it; refusals throw `RPCError` with the code and verbatim message clients expect.
+   */
+  admit(raw: Uint8Array): VerifiedTx {
     const { chain, mempool } = this.#m;
     let tx: VerifiedTx;
     try {
@@ -161,7 +169,7 @@ export class NodeRPCBackend implements RPCBackend {
     }
     for (const listener of this.#pendingListeners) listener(tx.hash);
     this.#m.onAdmitted(tx);
-    return tx.hash;
+    return tx;
   }
 
   onBlock(listener: (block: IndexedBlock, receipts: readonly Receipt[]) => void): () => void {
