@@ -51,6 +51,16 @@ export interface ChainOptions {
   readonly state: WorldState;
   readonly executor: Executor;
   readonly genesis: ChainGenesis;
+  /**
+   * Rule 1b for chains run by the BFT engine: throws when `header.lastCommit` does not certify `parent` (the head)
+   * under the validator set of the parent's height. Injected so the chain stays free of consensus internals; the
+   * node passes `createLastCommitVerifier` from the consensus package. Left out on a single-validator chain,
+   * whose blocks carry no certificates.
+   */
+  readonly verifyLastCommit?: (
+    header: Header,
+    parent: { readonly hash: Uint8Array; readonly height: number },
+  ) => void;
 }
 
 export type BlockListener = (stored: StoredBlock, receipts: readonly Receipt[]) => void;
@@ -67,6 +77,7 @@ export class Chain {
   readonly store: ChainStore;
   readonly #options: ChainOptions;
   #head!: StoredBlock;
+  #headCertificate: CommitCertificate | null = null;
   readonly #listeners = new Set<BlockListener>();
 
   private constructor(options: ChainOptions) {
@@ -86,6 +97,14 @@ export class Chain {
 
   get head(): StoredBlock {
     return this.#head;
+  }
+
+  /**
+   * The certificate that committed the head block, or `null` (genesis, or a chain without consensus
+   * certificates): the `lastCommit` the next block must carry.
+   */
+  get headCertificate(): CommitCertificate | null {
+    return this.#headCertificate;
   }
 
   get suite(): CryptoSuite {
@@ -161,6 +180,7 @@ export class Chain {
       new ChainError("invalid-block", `block ${header.height} is invalid: ${why}`);
     if (header.height !== parent.height + 1) throw invalid(`height must be ${parent.height + 1}`);
     if (!equalBytes(header.parentHash, this.#head.hash)) throw invalid("parent hash is not the head's hash");
+    this.#checkLastCommit(header, invalid);
     if (header.timestampMs < parent.timestampMs) throw invalid("timestamp is before the parent's");
     if (options.nowMs !== undefined && header.timestampMs > options.nowMs + MAX_CLOCK_DRIFT_MS) {
       throw invalid("timestamp is too far in the future");
@@ -212,6 +232,27 @@ export class Chain {
     return this.#executed(block, execution, state);
   }
 
+  /**
+   * Rule 1b: block 1 has no parent to certify, so it must carry no certificate; from height 2 a BFT chain's block
+   * must carry the certificate that committed its parent, so every block proves the finality of the one before.
+   */
+  #checkLastCommit(header: Header, invalid: (why: string) => ChainError): void {
+    const verify = this.#options.verifyLastCommit;
+    if (header.height === 1) {
+      if (header.lastCommit !== null) throw invalid("lastCommit must be null at height 1");
+      return;
+    }
+    if (verify === undefined) return;
+    if (header.lastCommit === null) throw invalid("lastCommit is missing; it must certify the parent");
+    try {
+      verify(header, { hash: this.#head.hash, height: this.#head.block.header.height });
+    } catch (error) {
+      throw invalid(
+        `lastCommit does not certify the parent: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
   /** Recovers and attaches a transaction's sender, or throws what `onInvalid` returns. */
   verifySender(tx: SignedTx, onInvalid: () => Error): VerifiedTx {
     const sender = recoverTxSender(tx, this.suite);
@@ -222,9 +263,10 @@ export class Chain {
   /**
    * Makes an executed block the head: one atomic, durable batch with the block, its receipts, senders, the
    * transaction index, the state changes and the head pointer. A crash leaves the store at the old head or the
-   * new one.
+   * new one. `certificate` (from consensus) is stored in the same batch as the head's certificate, so the next
+   * proposal can carry it as `lastCommit` even after a restart.
    */
-  async commit(executed: ExecutedBlock): Promise<void> {
+  async commit(executed: ExecutedBlock, certificate: CommitCertificate | null = null): Promise<void> {
     assert(
       equalBytes(executed.block.header.parentHash, this.#head.hash),
       "commit of a block that is not on the head",
@@ -235,11 +277,22 @@ export class Chain {
       senders: executed.senders,
       size: executed.size,
     };
-    const ops = [...executed.state.ops, ...this.store.commitOps(stored, executed.receipts)];
+    assert(
+      certificate === null ||
+        (certificate.height === executed.block.header.height &&
+          equalBytes(certificate.blockHash, executed.hash)),
+      "commit with a certificate of another block",
+    );
+    const ops = [
+      ...executed.state.ops,
+      ...this.store.commitOps(stored, executed.receipts),
+      ...this.store.headCertificateOps(certificate),
+    ];
     await this.#options.kv.write(ops);
     this.#options.state.applyCommitted(executed.state);
     this.store.remember(stored, executed.receipts);
     this.#head = stored;
+    this.#headCertificate = certificate;
     for (const listener of this.#listeners) listener(stored, executed.receipts);
   }
 
@@ -311,6 +364,17 @@ export class Chain {
     );
     this.store.remember(stored, (await this.store.receiptsByHeight(stored.block.header.height)) ?? []);
     this.#head = stored;
+    const certificate = await this.store.readHeadCertificate();
+    // The record is written in the head's own batch, so one for another block means the store is damaged.
+    if (
+      certificate !== null &&
+      (certificate.height !== head.height || !equalBytes(certificate.blockHash, head.hash))
+    )
+      throw new ChainError(
+        "corrupt",
+        `the stored head certificate is for block ${certificate.height}, not the head`,
+      );
+    this.#headCertificate = certificate;
   }
 
   #genesisBlockWithoutState(): Block {

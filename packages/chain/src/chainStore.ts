@@ -2,10 +2,13 @@ import type { CryptoSuite } from "@charter/crypto";
 import type { KvOp, KvStore } from "@charter/kv";
 import {
   type Block,
+  type CommitCertificate,
   decodeBlock,
+  decodeCommitCertificate,
   decodeReceipt,
   decodeRlp,
   encodeBlock,
+  encodeCommitCertificate,
   encodeReceipt,
   hashHeader,
   type Receipt,
@@ -26,6 +29,7 @@ const PREFIX = {
   txLocation: 0xc4,
   head: 0xc5,
   meta: 0xc6,
+  headCertificate: 0xc7,
 } as const;
 
 /** A committed block with what RPC and sync read alongside it. */
@@ -96,6 +100,30 @@ export class ChainStore {
       meta.genesisDigest,
     ]);
     return [{ type: "put", key: Uint8Array.of(PREFIX.meta), value }];
+  }
+
+  /**
+   * The operation that records the certificate that committed the head, in the head's own commit batch: the
+   * certificate of block h is otherwise stored only inside block h+1, which the next proposer must build from it.
+   * A chain without consensus certificates deletes the record, so a stale one is never mistaken for the head's.
+   */
+  headCertificateOps(certificate: CommitCertificate | null): KvOp[] {
+    const key = Uint8Array.of(PREFIX.headCertificate);
+    return certificate === null
+      ? [{ type: "del", key }]
+      : [{ type: "put", key, value: encodeCommitCertificate(certificate) }];
+  }
+
+  async readHeadCertificate(): Promise<CommitCertificate | null> {
+    const raw = await this.#kv.get(Uint8Array.of(PREFIX.headCertificate));
+    if (raw === undefined) return null;
+    try {
+      return decodeCommitCertificate(raw);
+    } catch (error) {
+      throw new ChainError("corrupt", "the stored certificate of the head block does not decode", {
+        cause: error,
+      });
+    }
   }
 
   async readHead(): Promise<HeadPointer | undefined> {

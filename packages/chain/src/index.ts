@@ -1,4 +1,5 @@
 export * from "./chain.js";
+export * from "./chainApplication.js";
 export * from "./chainStore.js";
 export * from "./errors.js";
 export * from "./worldState.js";
