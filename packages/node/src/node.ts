@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { arch, platform } from "node:os";
-import { Chain, type ExecutedBlock } from "@charter/chain";
+import { Chain, createChainApplication, type ExecutedBlock } from "@charter/chain";
 import {
   deriveDevPrivateKeys,
   type Genesis,
@@ -8,20 +8,31 @@ import {
   loadGenesis,
   type ResolvedNodeConfig,
 } from "@charter/config";
-import { type Clock, SoloProducer, systemClock } from "@charter/consensus";
+import {
+  type Clock,
+  ConsensusEngine,
+  createLastCommitVerifier,
+  createValidatorSet,
+  KvConsensusWAL,
+  SoloProducer,
+  systemClock,
+} from "@charter/consensus";
 import { type CryptoSuite, createEcdsaSuite, ecrecover, keccak256 } from "@charter/crypto";
 import { Executor } from "@charter/execution";
 import { type KvStore, openKv } from "@charter/kv";
 import { createMempool, type Mempool } from "@charter/mempool";
+import { createPeerNetwork, type PeerNetwork } from "@charter/p2p";
 import { createRPCServer, type EstimateGasResult, type RPCServer } from "@charter/rpc";
 import { StateDB } from "@charter/state";
-import type { CommitCertificate } from "@charter/types";
+import { type Block, type CommitCertificate, decodeBlock, encodeBlock } from "@charter/types";
 import { bytesToHex, hexToBytes, isHexData } from "@charter/utils";
+import { createConsensusTransport } from "./consensusTransport.js";
 import { createDevSigner } from "./devSigner.js";
 import { NodeError } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetricsServer, NodeMetrics } from "./metrics.js";
 import { NodeRPCBackend } from "./rpcBackend.js";
+import { TxGossip } from "./txGossip.js";
 import { validatorSetHash } from "./validatorSet.js";
 
 export const CHARTER_VERSION = "0.1.0";
@@ -66,6 +77,12 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
   mkdirSync(config.dataDir, { recursive: true });
   const kv: KvStore = await openKv(`${config.dataDir}/db`, { engine: config.storage.engine });
   let stopped = false;
+  /** Stops producing, closes servers and links, waits for the block in progress and closes the store. */
+  let stop: () => Promise<void> = async () => {
+    if (stopped) return;
+    stopped = true;
+    await kv.close();
+  };
   try {
     const state = new StateDB({ kv, hash: (data: Uint8Array) => suite.hash(data), codeHash: keccak256 });
     const executor = new Executor({
@@ -74,6 +91,14 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
       ecrecover: evmEcrecover,
     });
     const validatorsHash = validatorSetHash(genesis.validators, suite);
+    const validatorSet = createValidatorSet(
+      genesis.validators.map((v) => ({
+        address: hexToBytes(v.address),
+        publicKey: hexToBytes(v.publicKey),
+        weight: v.weight,
+      })),
+    );
+    const bft = genesis.validators.length > 1;
     const chain: Chain = await Chain.open({
       kv,
       suite,
@@ -87,6 +112,16 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
         validatorsHash,
         extraData: hexToBytes(genesis.extraData),
       },
+      // With more than one validator every block from height 2 must carry its parent's commit certificate.
+      ...(bft
+        ? {
+            verifyLastCommit: createLastCommitVerifier({
+              chainId,
+              crypto: suite,
+              validatorSet: () => validatorSet,
+            }),
+          }
+        : {}),
     });
     const isValidator = genesis.validators.some((v) => v.address === bytesToHex(address));
     logger.info(
@@ -129,15 +164,109 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
     });
     metrics.headHeight.set(chain.head.block.header.height);
 
+    let produceTimer: (() => number) | undefined;
+    /** Pool and metrics work after any committed block, whoever proposed it. */
+    const afterCommit = (executed: ExecutedBlock) => {
+      produceTimer?.();
+      produceTimer = undefined;
+      for (const { tx, error } of executed.execution.rejected) {
+        // A transaction that only missed this block (no gas left in it, or a gap left by a sender's earlier
+        // transaction that missed it) waits for the next one; the others can never be included.
+        if (error.code === "block-gas" || error.code === "nonce-too-high") continue;
+        mempool.remove(tx.hash);
+        metrics.txsRejected.inc({ reason: error.code });
+        logger.debug({ tx: bytesToHex(tx.hash), reason: error.message }, "transaction dropped from the pool");
+      }
+      mempool.onBlockCommitted(
+        executed.execution.transactions,
+        (sender) => chain.worldState.latest().getAccount(sender)?.nonce ?? 0n,
+      );
+      updatePoolMetrics();
+      const header = executed.block.header;
+      logger.debug(
+        { height: header.height, txs: executed.block.transactions.length, gasUsed: Number(header.gasUsed) },
+        "block committed",
+      );
+    };
+
     let producer: SoloProducer<ExecutedBlock> | undefined;
-    if (isValidator) {
-      if (genesis.validators.length > 1) {
-        throw new NodeError(
-          "unsupported",
-          `the genesis lists ${genesis.validators.length} validators; this version produces blocks only on single-validator chains`,
+    let engine: ConsensusEngine<ExecutedBlock> | undefined;
+    let network: PeerNetwork | undefined;
+    let gossip: TxGossip | undefined;
+    if (bft) {
+      const validatorAddresses = new Set(genesis.validators.map((v) => v.address));
+      network = createPeerNetwork(
+        {
+          chainId,
+          host: config.p2p.host,
+          port: config.p2p.port,
+          nodeKey: privateKey,
+          peers: config.p2p.peers,
+        },
+        { isAllowed: (peer) => validatorAddresses.has(peer), suite, logger, clock },
+      );
+      const p2pPort = (await network.start()).port;
+      logger.info({ host: config.p2p.host, port: p2pPort, peers: config.p2p.peers.length }, "p2p listening");
+      const peers = network;
+      gossip = new TxGossip(
+        {},
+        {
+          network: peers,
+          clock,
+          admit: (raw) => {
+            try {
+              backend.admit(raw);
+              return true;
+            } catch {
+              return false;
+            }
+          },
+        },
+      );
+      gossip.start();
+      if (isValidator) {
+        const app = createChainApplication(chain, { validatorsHash, nowMs: () => clock.now() });
+        engine = new ConsensusEngine<ExecutedBlock>(
+          { chainId, address, blockIntervalMs: genesis.blockIntervalMs },
+          {
+            app: {
+              ...app,
+              propose: (input) => {
+                produceTimer = metrics.blockCommitSeconds.startTimer();
+                return app.propose(input);
+              },
+            },
+            transport: createConsensusTransport({
+              network: peers,
+              suite,
+              chainId,
+              onMalformed: (peer, error) =>
+                logger.warn({ peer, reason: error.message }, "dropped a malformed consensus message"),
+            }),
+            wal: new KvConsensusWAL<Block>(
+              {},
+              {
+                store: kv,
+                crypto: suite,
+                codec: { encode: encodeBlock, decode: (bytes) => decodeBlock(bytes, { suite, chainId }) },
+              },
+            ),
+            clock,
+            crypto: suite,
+            sign: (digest) => suite.sign(digest, privateKey),
+            validatorSet: () => validatorSet,
+            selectTransactions: () => mempool.select(selectLimits),
+            afterCommit: (executed) => afterCommit(executed),
+            logger,
+            onFatal: (error) => {
+              logger.fatal({ err: error }, "consensus stopped; the node shuts down");
+              process.exitCode = 1;
+              void stop();
+            },
+          },
         );
       }
-      let produceTimer: (() => number) | undefined;
+    } else if (isValidator) {
       producer = new SoloProducer<ExecutedBlock>(
         { blockIntervalMs: genesis.blockIntervalMs, proposer: address },
         {
@@ -154,34 +283,7 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
           clock,
           selectTransactions: () => mempool.select(selectLimits),
           hasFullBlock: () => mempool.status().pending >= selectLimits.countMax,
-          afterCommit: (executed) => {
-            produceTimer?.();
-            for (const { tx, error } of executed.execution.rejected) {
-              // A transaction that only missed this block (no gas left in it, or a gap left by a sender's
-              // earlier transaction that missed it) waits for the next one; the others can never be included.
-              if (error.code === "block-gas" || error.code === "nonce-too-high") continue;
-              mempool.remove(tx.hash);
-              metrics.txsRejected.inc({ reason: error.code });
-              logger.debug(
-                { tx: bytesToHex(tx.hash), reason: error.message },
-                "transaction dropped from the pool",
-              );
-            }
-            mempool.onBlockCommitted(
-              executed.execution.transactions,
-              (sender) => chain.worldState.latest().getAccount(sender)?.nonce ?? 0n,
-            );
-            updatePoolMetrics();
-            const header = executed.block.header;
-            logger.debug(
-              {
-                height: header.height,
-                txs: executed.block.transactions.length,
-                gasUsed: Number(header.gasUsed),
-              },
-              "block committed",
-            );
-          },
+          afterCommit,
           onError: (error) =>
             logger.error({ err: error }, "block production failed; retrying at the next interval"),
         },
@@ -195,10 +297,12 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
         executor,
         mempool,
         getProof: (root, account, slots) => state.getProof(root, account, slots),
-        onAdmitted: () => {
+        onAdmitted: (tx) => {
           updatePoolMetrics();
           producer?.poke();
+          gossip?.announce(tx.raw);
         },
+        peerCount: () => network?.peers().length ?? 0,
         ...(config.devnet.devAccounts
           ? {
               devSigner: createDevSigner({
@@ -267,7 +371,20 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
       );
     }
 
+    stop = async () => {
+      if (stopped) return;
+      stopped = true;
+      await producer?.stop();
+      await engine?.stop();
+      gossip?.stop();
+      await network?.stop();
+      await rpc?.close();
+      await metricsServer?.close();
+      await kv.close();
+      logger.info({ height: chain.head.block.header.height }, "node stopped");
+    };
     producer?.start();
+    engine?.start();
 
     return {
       chain,
@@ -276,15 +393,7 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
       metricsPort,
       address,
       logger,
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        await producer?.stop();
-        await rpc?.close();
-        await metricsServer?.close();
-        await kv.close();
-        logger.info({ height: chain.head.block.header.height }, "node stopped");
-      },
+      stop,
     };
   } catch (error) {
     await kv.close().catch(() => {});

@@ -31,8 +31,10 @@ export interface NodeRPCBackendModules {
     address: Uint8Array,
     slots: readonly Uint8Array[],
   ) => AccountProof;
-  /** Called after a transaction is admitted, e.g. to let the producer cut a block early. */
+  /** Called after a transaction is admitted, e.g. to let the producer cut a block early or gossip it. */
   readonly onAdmitted: (tx: VerifiedTx) => void;
+  /** Connected peers, for `net_peerCount`. */
+  readonly peerCount?: () => number;
   readonly devSigner?: DevSigner;
 }
 
@@ -182,7 +184,7 @@ export class NodeRPCBackend implements RPCBackend {
   }
 
   peerCount(): number {
-    return 0;
+    return this.#m.peerCount?.() ?? 0;
   }
 
   syncing(): false {
