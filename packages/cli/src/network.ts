@@ -43,6 +43,7 @@ export interface InitNetworkOptions {
   readonly devAccounts: boolean;
   readonly rpcPortBase?: number;
   readonly metricsPortBase?: number;
+  readonly p2pPortBase?: number;
   readonly gasLimit?: bigint;
 }
 
@@ -75,6 +76,7 @@ export function initNetwork(options: InitNetworkOptions): { layout: NetworkLayou
   const layout = networkLayout(options.dir, options.validators, {
     ...(options.rpcPortBase === undefined ? {} : { rpc: options.rpcPortBase }),
     ...(options.metricsPortBase === undefined ? {} : { metrics: options.metricsPortBase }),
+    ...(options.p2pPortBase === undefined ? {} : { p2p: options.p2pPortBase }),
   });
   if (existsSync(layout.genesisFile)) {
     throw new Error(`${layout.genesisFile} already exists; remove the folder or choose another --dir`);

@@ -27,6 +27,9 @@ export function createTestNetwork(
     validators: options.validators ?? 1,
     blockIntervalMs: options.blockIntervalMs ?? 250,
     devAccounts: true,
+    // Node-to-node ports are written into each node's peer list, so they cannot be ephemeral; a random base
+    // keeps concurrent test networks apart.
+    p2pPortBase: 32_000 + Math.floor(Math.random() * 2_000) * 10,
     ...(options.gasLimit === undefined ? {} : { gasLimit: options.gasLimit }),
   });
   return { layout, chainId };
