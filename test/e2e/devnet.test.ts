@@ -182,6 +182,10 @@ describe("charter devnet", () => {
       expect(banner.chainId).toBe(7345);
       expect(banner.crypto).toBe("ecdsa");
       expect(banner.dataDir).toBe(dir);
+      // The product contract: four validators, node i serving HTTP and WebSocket on 8545 + i.
+      expect(banner.nodes.map((n) => n.rpc)).toEqual(
+        [8545, 8546, 8547, 8548].map((p) => `http://127.0.0.1:${p}`),
+      );
       expect(banner.nodes[0]).toMatchObject({ rpc: RPC, ws: "ws://127.0.0.1:8545" });
       expect(banner.accounts).toHaveLength(20);
       expect(banner.accounts[0]?.address.toLowerCase()).toBe(ACCOUNT_0.toLowerCase());
@@ -220,7 +224,7 @@ describe("charter devnet", () => {
       const { code, nodePids } = await interrupt(devnet);
       // Ctrl-C stops the devnet cleanly, nodes included.
       expect(code).toBe(0);
-      expect(nodePids.length).toBe(1);
+      expect(nodePids.length).toBe(4);
       for (const pid of nodePids) expect(isAlive(pid)).toBe(false);
       expect(devnet.stderr()).toContain("stopping the devnet");
     }

@@ -108,7 +108,7 @@ program
   .command("devnet")
   .description("run a local network of validator processes on 127.0.0.1 with funded dev accounts")
   .option("--dir <path>", "data folder of the devnet", ".devnet")
-  .option("--validators <n>", "number of validators", integer(1, 64), 1)
+  .option("--validators <n>", "number of validators", integer(1, 64), 4)
   .option("--reset", "delete the data folder and start a new chain", false)
   .option(
     "--block-interval-ms <ms>",

@@ -3,8 +3,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-/** The fixed ports `charter devnet` binds (node 0's RPC and metrics). */
-export const DEVNET_PORTS = [8545, 9545] as const;
+/** The fixed ports `charter devnet` binds: RPC, metrics and p2p of its four nodes. */
+export const DEVNET_PORTS = [
+  8545, 8546, 8547, 8548, 9545, 9546, 9547, 9548, 30300, 30301, 30302, 30303,
+] as const;
 
 const LOCK_FILE = join(tmpdir(), "charter-test-fixed-ports.lock");
 
