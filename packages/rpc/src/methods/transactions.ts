@@ -33,10 +33,12 @@ export const eth_getTransactionByHash = defineMethod({
     "A committed or pool transaction; a pool transaction has null blockHash, blockNumber and transactionIndex.",
   params: [required("transactionHash", parseHash)],
   handler: async ({ backend }, [hash]): Promise<RPCTransaction | null> => {
+    // Look in the pool before the (asynchronous) chain lookup: a transaction leaves the pool only after its block
+    // is durable, so looking the other way round could miss one committed between the two lookups.
+    const pending = backend.pendingTx(hash);
     const location = await backend.txLocation(hash);
     if (location !== undefined)
       return transactionAt(await backend.blockByHeight(location.height), BigInt(location.index));
-    const pending = backend.pendingTx(hash);
     return pending === undefined ? null : formatTransaction(pending, pending.sender);
   },
 });
