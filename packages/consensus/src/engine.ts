@@ -94,6 +94,11 @@ export interface ConsensusEngineModules<Executed extends ExecutedBlockLike> {
  * // ...
  * await engine.stop();
  */
+/** Least time between two catch-up answers to one peer for one height. */
+export const CATCH_UP_RESEND_MS = 1_000;
+/** Catch-up answers remembered for rate limiting; the table is simply reset when it fills. */
+const CATCH_UP_TRACKED_MAX = 4_096;
+
 export class ConsensusEngine<Executed extends ExecutedBlockLike> {
   readonly #options: ConsensusEngineOptions;
   readonly #modules: ConsensusEngineModules<Executed>;
@@ -107,6 +112,8 @@ export class ConsensusEngine<Executed extends ExecutedBlockLike> {
   /** Executions of this height's blocks by hash, so a decided block is committed without running it again. */
   readonly #executed = new Map<string, Executed>();
   readonly #timers = new Map<string, { readonly height: number; readonly cancel: () => void }>();
+  /** When each (peer, height) catch-up was last sent, to send a decided block to a lagging peer once a while. */
+  readonly #catchUpSentAt = new Map<string, number>();
   #lastCommit: CommitCertificate | null = null;
   /** Highest height any peer's message carried: tells whether this node is behind. */
   #peerHeightMax = 0;
@@ -244,9 +251,20 @@ export class ConsensusEngine<Executed extends ExecutedBlockLike> {
       case "broadcast":
         transport.broadcast(output.message);
         return;
-      case "send":
+      case "send": {
+        // The core answers every message from a peer that is behind with the decided block. Right after each
+        // commit the late votes of the decided height arrive from every peer, and answering each one with a full
+        // block (which the peer must decode) swamps both sides; one answer per peer and height per interval is
+        // enough, and the peer asks again by its next message if the first was lost.
+        const key = `${output.to}:${output.message.certificate.height}`;
+        const now = this.#modules.clock.now();
+        const last = this.#catchUpSentAt.get(key);
+        if (last !== undefined && now - last < CATCH_UP_RESEND_MS) return;
+        if (this.#catchUpSentAt.size >= CATCH_UP_TRACKED_MAX) this.#catchUpSentAt.clear();
+        this.#catchUpSentAt.set(key, now);
         transport.send(output.to, output.message);
         return;
+      }
       case "scheduleTimeout":
         this.#schedule(output.height, output.round, output.step, output.durationMs);
         return;

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { ConsensusError } from "./errors.js";
 import type { ConsensusMessage } from "./messages.js";
 import { VoteType } from "./messages.js";
-import { decodeConsensusMessage, encodeConsensusMessage } from "./wireCodec.js";
+import { decodeConsensusMessage, encodeConsensusMessage, peekCommitHeight } from "./wireCodec.js";
 
 const suite = createEcdsaSuite();
 const chainId = 7345n;
@@ -137,5 +137,13 @@ describe("consensus wire codec", () => {
       { numRuns: 1000 },
     );
     expect(() => decode(new Uint8Array([0xc1, 0x09]))).toThrow(/unknown kind 9/);
+  });
+});
+
+describe("peekCommitHeight", () => {
+  it("reads a commit's height without the block, and nothing from other messages", () => {
+    expect(peekCommitHeight(encodeConsensusMessage(messages[4]!))).toBe(4);
+    for (const m of messages.slice(0, 4)) expect(peekCommitHeight(encodeConsensusMessage(m))).toBeUndefined();
+    expect(peekCommitHeight(new Uint8Array([0xff]))).toBeUndefined();
   });
 });

@@ -67,6 +67,25 @@ export function encodeConsensusMessage(message: ConsensusMessage<Block>): Uint8A
   }
 }
 
+/**
+ * The height a catch-up commit message decides, read from its small certificate without decoding the block; or
+ * `undefined` for any other message (or bytes that are not a well-formed commit message). Lets a node drop
+ * catch-ups for heights it already has before paying for the block.
+ */
+export function peekCommitHeight(bytes: Uint8Array): number | undefined {
+  try {
+    const item = decodeRlp(bytes, { depthMax: 1, label: "consensus message" });
+    if (!Array.isArray(item) || item.length !== 3) return undefined;
+    const [kind, , certificate] = item as Uint8Array[];
+    if (!(kind instanceof Uint8Array) || kind.length !== 1 || kind[0] !== ConsensusWireKind.commit)
+      return undefined;
+    if (!(certificate instanceof Uint8Array)) return undefined;
+    return decodeCommitCertificate(certificate).height;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface DecodeConsensusMessageOptions {
   readonly suite: CryptoSuite;
   readonly chainId: bigint;

@@ -3,6 +3,7 @@ import {
   type ConsensusTransport,
   decodeConsensusMessage,
   encodeConsensusMessage,
+  peekCommitHeight,
 } from "@charter/consensus";
 import type { CryptoSuite } from "@charter/crypto";
 import type { Block } from "@charter/types";
@@ -23,6 +24,8 @@ export function createConsensusTransport(options: {
   readonly suite: CryptoSuite;
   readonly chainId: bigint;
   readonly onMalformed?: (peerAddress: string, error: Error) => void;
+  /** Height of this node's head: catch-up commits at or below it are dropped before their block is decoded. */
+  readonly headHeight: () => number;
 }): ConsensusTransport<Block> {
   const { network, suite, chainId } = options;
   return {
@@ -35,6 +38,8 @@ export function createConsensusTransport(options: {
     onMessage(handler: (from: string, message: ConsensusMessage<Block>) => void): () => void {
       return network.onMessage((peer, type, payload) => {
         if (type !== PeerMessageType.consensus) return;
+        const commitHeight = peekCommitHeight(payload);
+        if (commitHeight !== undefined && commitHeight <= options.headHeight()) return;
         let message: ConsensusMessage<Block>;
         try {
           message = decodeConsensusMessage(payload, { suite, chainId });

@@ -240,6 +240,7 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
               network: peers,
               suite,
               chainId,
+              headHeight: () => chain.head.block.header.height,
               onMalformed: (peer, error) =>
                 logger.warn({ peer, reason: error.message }, "dropped a malformed consensus message"),
             }),

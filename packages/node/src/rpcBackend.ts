@@ -142,6 +142,8 @@ export class NodeRPCBackend implements RPCBackend {
     let tx: VerifiedTx;
     try {
       const decoded = decodeTx(raw, { suite: chain.suite, chainId: chain.chainId });
+      // Gossip delivers most transactions more than once; refuse a known one before paying for recovery.
+      if (mempool.has(decoded.hash)) throw new RPCError(RPCErrorCode.invalidInput, "already known");
       tx = chain.verifySender(decoded, () => new RPCError(RPCErrorCode.invalidInput, "invalid sender"));
     } catch (error) {
       if (error instanceof RPCError) throw error;

@@ -23,6 +23,7 @@ const { values } = parseArgs({
     rate: { type: "string", default: "2000" },
     batch: { type: "string", default: "100" },
     "block-interval-ms": { type: "string", default: "1000" },
+    validators: { type: "string", default: "1" },
     out: { type: "string" },
     profile: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
@@ -37,6 +38,7 @@ if (values.help) {
   --rate <tx/s>             open-loop submission rate (default 2000)
   --batch <n>               transactions per JSON-RPC batch (default 100)
   --block-interval-ms <ms>  block interval of the network the benchmark starts (default 1000)
+  --validators <n>          validators of the network the benchmark starts, each a separate process (default 1)
   --out <file>              where to write the JSON report (default bench-results/bench-<time>.json)
   --profile                 record a CPU profile of the node and summarise where its time goes
 `);
@@ -58,24 +60,29 @@ const senders = positive("senders", values.senders);
 const rate = positive("rate", values.rate);
 const batchSize = positive("batch", values.batch);
 const blockIntervalMs = positive("block-interval-ms", values["block-interval-ms"]);
+const validators = positive("validators", values.validators);
 
 const token = compileTestToken("prague");
-let node: Awaited<ReturnType<typeof startNodeProcess>> | undefined;
+let nodes: Awaited<ReturnType<typeof startNodeProcess>>[] = [];
 let profileDir: string | undefined;
 let rpcUrl = values.url;
 let wsUrl = values.ws;
 let topology = "external node";
 try {
   if (!rpcUrl) {
-    const network = createTestNetwork({ blockIntervalMs });
+    const network = createTestNetwork({ blockIntervalMs, validators });
     profileDir = values.profile ? mkdtempSync(join(tmpdir(), "charter-profile-")) : undefined;
-    node = await startNodeProcess(network.layout.nodes[0]!.configFile, {
-      ...(profileDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {}),
-    });
-    rpcUrl = node.rpcUrl;
-    wsUrl = node.wsUrl;
-    topology = `1 validator (separate process), block interval ${blockIntervalMs} ms, data in ${network.layout.dir}`;
-    log(`started a node at ${rpcUrl}`);
+    nodes = await Promise.all(
+      network.layout.nodes.map((n) =>
+        startNodeProcess(n.configFile, {
+          ...(profileDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {}),
+        }),
+      ),
+    );
+    rpcUrl = nodes[0]!.rpcUrl;
+    wsUrl = nodes[0]!.wsUrl;
+    topology = `${validators} validator(s) as separate processes on one machine, block interval ${blockIntervalMs} ms, transactions sent to node 0, data in ${network.layout.dir}`;
+    log(`started ${validators} node(s); sending to ${rpcUrl}`);
   }
   wsUrl ??= rpcUrl.replace(/^http/, "ws");
   const report = await runBench(
@@ -98,9 +105,9 @@ try {
   );
   mkdirSync(resolve(out, ".."), { recursive: true });
   let profile: ReturnType<typeof summarizeProfiles> | undefined;
-  if (node) {
-    await node.stop();
-    node = undefined;
+  if (nodes.length > 0) {
+    await Promise.all(nodes.map((n) => n.stop()));
+    nodes = [];
     if (profileDir) {
       profile = summarizeProfiles(profileDir);
       process.stdout.write(`\n${formatProfile(profile)}\n`);
@@ -109,5 +116,5 @@ try {
   writeFileSync(out, `${JSON.stringify({ ...report, ...(profile ? { profile } : {}) }, null, 2)}\n`);
   log(`report written to ${out}`);
 } finally {
-  await node?.stop();
+  await Promise.all(nodes.map((n) => n.stop()));
 }

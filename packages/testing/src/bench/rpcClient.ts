@@ -22,7 +22,17 @@ export class BenchRPC {
     calls: readonly { method: string; params: unknown[] }[],
   ): Promise<{ result?: unknown; error?: { code: number; message: string } }[]> {
     const body = calls.map((c) => ({ jsonrpc: "2.0", id: ++this.#id, method: c.method, params: c.params }));
-    const text = await this.#post(JSON.stringify(body));
+    const payload = JSON.stringify(body);
+    let text: string;
+    try {
+      text = await this.#post(payload);
+    } catch (error) {
+      // A kept-alive socket the server closed a moment ago fails on reuse; one retry on a fresh socket is safe,
+      // since a transaction the node already took is answered "already known".
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "ECONNRESET" && code !== "EPIPE") throw error;
+      text = await this.#post(payload);
+    }
     const parsed = JSON.parse(text) as
       | { id: number; result?: unknown; error?: { code: number; message: string } }[]
       | { error: { code: number; message: string } };
