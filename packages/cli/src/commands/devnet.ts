@@ -146,6 +146,7 @@ function printBanner(layout: NetworkLayout, json: boolean): void {
     rpc: `http://127.0.0.1:${node.rpcPort}`,
     ws: `ws://127.0.0.1:${node.rpcPort}`,
     metrics: `http://127.0.0.1:${node.metricsPort}/metrics`,
+    p2p: `127.0.0.1:${node.p2pPort}`,
     log: `${node.dir}/node.log`,
   }));
   if (json) {
@@ -164,7 +165,7 @@ function printBanner(layout: NetworkLayout, json: boolean): void {
     `Data folder:  ${layout.dir}`,
     "",
     "Nodes (JSON-RPC over HTTP and WebSocket on the same port):",
-    ...nodes.map((n) => `  ${n.name}  ${n.rpc}  ${n.ws}  metrics ${n.metrics}`),
+    ...nodes.map((n) => `  ${n.name}  ${n.rpc}  ${n.ws}  metrics ${n.metrics}  p2p ${n.p2p}`),
     "",
     "Dev accounts (10000 ETH each). These private keys are PUBLICLY KNOWN: never use them outside a devnet.",
     `Mnemonic: ${DEV_MNEMONIC}`,
