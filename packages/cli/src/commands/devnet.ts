@@ -180,9 +180,11 @@ function printBanner(layout: NetworkLayout, json: boolean): void {
 }
 
 function consensusName(layout: NetworkLayout): string {
-  return layout.nodes.length === 1
+  const n = layout.nodes.length;
+  // n = 3f + 1: the network keeps committing with up to f validators down or byzantine.
+  return n === 1
     ? "single validator (final on commit)"
-    : `${layout.nodes.length} validators`;
+    : `BFT, ${n} validators (tolerates ${Math.floor((n - 1) / 3)} faulty)`;
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
