@@ -1,7 +1,7 @@
 import net from "node:net";
 import tls from "node:tls";
 import { type CryptoSuite, createEcdsaSuite } from "@charter/crypto";
-import { assert, bytesToHex } from "@charter/utils";
+import { assert, bytesToHex, type Clock, systemClock } from "@charter/utils";
 import { certificateFingerprint, createTLSIdentity } from "./certificate.js";
 import { P2PError, type P2PErrorCode } from "./errors.js";
 import {
@@ -38,21 +38,6 @@ const NO_CONTEXT = Buffer.alloc(0);
 
 /** Beyond this many doublings the capped delay stops changing; it also keeps `2 ** attempt` finite. */
 const BACKOFF_EXPONENT_MAX = 30;
-
-/** Time as the network sees it; injected so a simulator can drive timeouts and backoff. */
-export interface Clock {
-  now(): number;
-  /** Runs `fn` after `ms` milliseconds; returns a function that cancels it. */
-  setTimer(ms: number, fn: () => void): () => void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimer(ms, fn) {
-    const timer = setTimeout(fn, ms);
-    return () => clearTimeout(timer);
-  },
-};
 
 /** The subset of a pino logger the network uses. */
 export interface P2PLogger {
