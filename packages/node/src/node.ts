@@ -26,6 +26,8 @@ import { createRPCServer, type EstimateGasResult, type RPCServer } from "@charte
 import { StateDB } from "@charter/state";
 import { type Block, type CommitCertificate, decodeBlock, encodeBlock } from "@charter/types";
 import { bytesToHex, hexToBytes, isHexData } from "@charter/utils";
+import { BlockSync } from "./blockSync.js";
+import { chainSyncAdapter } from "./chainSync.js";
 import { createConsensusTransport } from "./consensusTransport.js";
 import { createDevSigner } from "./devSigner.js";
 import { NodeError } from "./errors.js";
@@ -193,6 +195,7 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
     let engine: ConsensusEngine<ExecutedBlock> | undefined;
     let network: PeerNetwork | undefined;
     let gossip: TxGossip | undefined;
+    let sync: BlockSync | undefined;
     if (bft) {
       const validatorAddresses = new Set(genesis.validators.map((v) => v.address));
       network = createPeerNetwork(
@@ -267,6 +270,24 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
           },
         );
       }
+      const consensus = engine;
+      sync = new BlockSync(
+        // A node outside consensus follows the chain through sync alone, one block behind at most.
+        consensus === undefined ? { lagToStart: 1 } : {},
+        {
+          network: peers,
+          clock,
+          logger,
+          ...chainSyncAdapter(chain, {
+            chainId,
+            validatorSet: () => validatorSet,
+            afterImport: afterCommit,
+          }),
+          ...(consensus === undefined
+            ? {}
+            : { enterSync: () => consensus.stop(), leaveSync: () => consensus.start() }),
+        },
+      );
     } else if (isValidator) {
       producer = new SoloProducer<ExecutedBlock>(
         { blockIntervalMs: genesis.blockIntervalMs, proposer: address },
@@ -376,6 +397,7 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
       if (stopped) return;
       stopped = true;
       await producer?.stop();
+      await sync?.stop();
       await engine?.stop();
       gossip?.stop();
       await network?.stop();
@@ -386,6 +408,7 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
     };
     producer?.start();
     engine?.start();
+    sync?.start();
 
     return {
       chain,

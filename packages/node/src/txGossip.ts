@@ -6,6 +6,12 @@ import { RLP } from "@ethereumjs/rlp";
 export const PeerMessageType = {
   consensus: 1,
   transactions: 2,
+  /** Block sync (docs/spec/sync.md): a node's head height. */
+  syncStatus: 3,
+  /** Block sync: a request for a range of blocks. */
+  syncRequest: 4,
+  /** Block sync: blocks with their commit certificates. */
+  syncBlocks: 5,
 } as const;
 
 /** The slice of the p2p network that gossip uses. */

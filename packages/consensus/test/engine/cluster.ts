@@ -110,6 +110,11 @@ export class EngineCluster {
     await this.#members[i]!.engine.stop();
   }
 
+  /** Starts the same engine object of node `i` again after `stop` (as the node does after block sync). */
+  resume(i: number): void {
+    this.#members[i]!.engine.start();
+  }
+
   /** Restarts node `i` from what its store holds: a reopened chain and the sign state in its WAL. */
   async restart(i: number): Promise<void> {
     const m = this.#members[i]!;

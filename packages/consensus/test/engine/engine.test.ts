@@ -97,6 +97,30 @@ describe("ConsensusEngine: four validators on real chains", () => {
     for (let i = 0; i < 4; i++) await c.stop(i);
   });
 
+  it("an engine stopped while its chain is moved forward (block sync) resumes at the new head", async () => {
+    const c = await EngineCluster.create({ seed: 4 });
+    c.start();
+    expect(await c.runUntil(() => minHeight(c, [0, 1, 2, 3]) >= 2, 60_000)).toBe(true);
+    await c.stop(3);
+    expect(await c.runUntil(() => minHeight(c, [0, 1, 2]) >= c.heights()[3]! + 4, 60_000)).toBe(true);
+    // What block sync does while the engine is stopped: import the decided blocks with their certificates.
+    const behind = c.chain(3);
+    while (behind.head.block.header.height < c.chain(0).head.block.header.height - 1) {
+      const height = behind.head.block.header.height + 1;
+      const stored = (await c.chain(0).store.blockByHeight(height))!;
+      const next = (await c.chain(0).store.blockByHeight(height + 1))!;
+      await behind.commit(await behind.validate(stored.block), next.block.header.lastCommit);
+    }
+    const synced = behind.head.block.header.height;
+    c.resume(3);
+    const target = Math.max(...c.heights()) + 3;
+    expect(await c.runUntil(() => minHeight(c, [0, 1, 2, 3]) >= target, 120_000)).toBe(true);
+    expect(c.heights()[3]).toBeGreaterThan(synced);
+    await expectOneChain(c, [0, 1, 2, 3]);
+    expectNoDoubleSign(c.sent);
+    for (let i = 0; i < 4; i++) await c.stop(i);
+  });
+
   it("restarts mid-height from the WAL without signing a second message for any slot", async () => {
     // Restart each validator in turn at arbitrary points (right after a message left it), so records of every
     // step are recovered; the recording transport then proves no slot was signed twice.
