@@ -16,7 +16,6 @@ const addrs = pubs.map((p) => suite.addressFromPublicKey(p));
 const set = createValidatorSet(
   pubs.slice(0, 4).map((publicKey, i) => ({ address: addrs[i]!, publicKey, weight: 1 })),
 );
-const hash = new Uint8Array(32).fill(7);
 
 async function openChain(withVerifier = true): Promise<Chain> {
   const kv = createMemoryKv();
@@ -30,7 +29,7 @@ async function openChain(withVerifier = true): Promise<Chain> {
       timestampMs: 1_700_000_000_000,
       gasLimit: 30_000_000n,
       alloc: new Map(),
-      validatorsHash: hash,
+      validators: set.validators,
       extraData: new Uint8Array(0),
     },
     ...(withVerifier
@@ -63,7 +62,6 @@ const propose = (chain: Chain, lastCommit: CommitCertificate | null) =>
     proposer: addrs[0]!,
     transactions: [],
     lastCommit,
-    validatorsHash: hash,
   });
 
 describe("Chain rule 1b: lastCommit certifies the parent", () => {

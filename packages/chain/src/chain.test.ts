@@ -21,6 +21,7 @@ const CHAIN_ID = 7345n;
 const keys = [1, 2, 3].map((i) => keccak256(new Uint8Array([i])));
 const addresses = keys.map((k) => suite.addressFromPublicKey(suite.publicKeyFromPrivateKey(k)));
 const PROPOSER = addresses[2]!;
+const VALIDATORS = [{ address: PROPOSER, publicKey: suite.publicKeyFromPrivateKey(keys[2]!), weight: 1 }];
 
 function genesis(overrides: Partial<ChainGenesis> = {}): ChainGenesis {
   const alloc = new Map<string, GenesisAccount>([
@@ -32,7 +33,7 @@ function genesis(overrides: Partial<ChainGenesis> = {}): ChainGenesis {
     timestampMs: 1_700_000_000_000,
     gasLimit: 30_000_000n,
     alloc,
-    validatorsHash: new Uint8Array(32).fill(7),
+    validators: VALIDATORS,
     extraData: new Uint8Array(0),
     ...overrides,
   };
@@ -71,7 +72,6 @@ async function proposeAndCommit(chain: Chain, txs: VerifiedTx[], timestampMs?: n
     proposer: PROPOSER,
     transactions: txs,
     lastCommit: null,
-    validatorsHash: new Uint8Array(32).fill(7),
   });
   await chain.commit(executed);
   return executed;
@@ -174,7 +174,6 @@ describe("Chain", () => {
         proposer: PROPOSER,
         transactions: [transfer(0, 0n, 10n)],
         lastCommit: null,
-        validatorsHash: new Uint8Array(32).fill(7),
       });
       return { validator, block: executed.block };
     };
@@ -230,6 +229,9 @@ describe("Chain", () => {
     const kv = createMemoryKv();
     const chain = await openChain(kv);
     const first = await proposeAndCommit(chain, [transfer(0, 0n, 1n)]);
+    // Older than the two blocks before the head, which opening reads for the validator sets.
+    await proposeAndCommit(chain, []);
+    await proposeAndCommit(chain, []);
     const head = await proposeAndCommit(chain, []);
     const other = await proposeAndCommit(await openChain(), [transfer(0, 0n, 2n)]);
     // Overwrite a block record with another block's bytes, as a flipped disk sector might.

@@ -4,6 +4,8 @@ import {
   type Executor,
   type GenesisAccount,
   genesisStateDiff,
+  type StateDiff,
+  type StateReader,
 } from "@charter/execution";
 import type { KvStore } from "@charter/kv";
 import {
@@ -19,10 +21,19 @@ import {
   transactionsRoot,
   type VerifiedTx,
 } from "@charter/types";
-import { assert, bigintToBytes, bytesToHex, equalBytes, hexToBytes } from "@charter/utils";
+import { assert, BoundedCache, bigintToBytes, bytesToHex, equalBytes, hexToBytes } from "@charter/utils";
 import { RLP } from "@ethereumjs/rlp";
 import { type ChainMeta, ChainStore, type StoredBlock } from "./chainStore.js";
 import { ChainError } from "./errors.js";
+import {
+  type ChainValidator,
+  type ChainValidatorSet,
+  createChainValidatorSet,
+  decodeValidatorRegistry,
+  genesisAllocWithRegistry,
+  VALIDATOR_REGISTRY_ADDRESS,
+  validatorSetHash,
+} from "./validatorRegistry.js";
 import type { PreparedState, WorldState } from "./worldState.js";
 
 /** A block that has been executed against the head and can be committed as is. */
@@ -41,7 +52,8 @@ export interface ChainGenesis {
   readonly timestampMs: number;
   readonly gasLimit: bigint;
   readonly alloc: ReadonlyMap<string, GenesisAccount>;
-  readonly validatorsHash: Uint8Array;
+  /** The set of heights 0 to 2, written into the validator registry's storage in the genesis state. */
+  readonly validators: readonly ChainValidator[];
   readonly extraData: Uint8Array;
 }
 
@@ -53,9 +65,9 @@ export interface ChainOptions {
   readonly genesis: ChainGenesis;
   /**
    * Rule 1b for chains run by the BFT engine: throws when `header.lastCommit` does not certify `parent` (the head)
-   * under the validator set of the parent's height. Injected so the chain stays free of consensus internals; the
-   * node passes `createLastCommitVerifier` from the consensus package. Left out on a single-validator chain,
-   * whose blocks carry no certificates.
+   * under the validator set of the parent's height (`validatorsAt(parent.height)`). Injected so the chain stays
+   * free of consensus internals; the node passes `createLastCommitVerifier` from the consensus package over
+   * `validatorsAt`. Left out on a single-validator chain, whose blocks carry no certificates.
    */
   readonly verifyLastCommit?: (
     header: Header,
@@ -67,6 +79,10 @@ export type BlockListener = (stored: StoredBlock, receipts: readonly Receipt[]) 
 
 const ZERO_ADDRESS = new Uint8Array(20);
 const ZERO_HASH = new Uint8Array(32);
+/** Validator sets kept by height; the engine, lastCommit checks and p2p ask for the same few heights. */
+const VALIDATOR_SETS_BY_HEIGHT_MAX = 64;
+/** Decoded registries kept by the registry's storage root, so an unchanged set is not decoded per height. */
+const VALIDATOR_SETS_BY_ROOT_MAX = 16;
 
 /**
  * The replicated application: it builds blocks from transactions, checks blocks proposed by others by executing
@@ -79,6 +95,8 @@ export class Chain {
   #head!: StoredBlock;
   #headCertificate: CommitCertificate | null = null;
   readonly #listeners = new Set<BlockListener>();
+  readonly #setsByHeight = new BoundedCache<ChainValidatorSet>(VALIDATOR_SETS_BY_HEIGHT_MAX);
+  readonly #setsByRoot = new BoundedCache<ChainValidatorSet>(VALIDATOR_SETS_BY_ROOT_MAX);
 
   private constructor(options: ChainOptions) {
     this.#options = options;
@@ -129,6 +147,92 @@ export class Chain {
   }
 
   /**
+   * The validator set of `height` (consensus.md section 9): the validator registry as the state after block
+   * `max(0, height − 2)` holds it, so a change made by block h is in force from h + 2. Known up to head + 2, and
+   * answered synchronously for every height whose state block is among the recent blocks kept in memory (always
+   * heights head to head + 2); `loadValidatorsAt` reads older ones from the store. Throws
+   * `ChainError("unavailable")` otherwise.
+   */
+  validatorsAt(height: number): ChainValidatorSet {
+    const basis = this.#validatorsBasis(height);
+    const cached = this.#setsByHeight.get(String(height));
+    if (cached !== undefined) return cached;
+    const stored = this.store.recentByHeight(basis);
+    if (stored === undefined)
+      throw new ChainError(
+        "unavailable",
+        `the validator set of height ${height} needs block ${basis}, which is not in memory; use loadValidatorsAt`,
+      );
+    return this.#validatorsFromState(height, stored.block.header.stateRoot);
+  }
+
+  /** `validatorsAt` for any height up to head + 2, reading the block it depends on from the store if needed. */
+  async loadValidatorsAt(height: number): Promise<ChainValidatorSet> {
+    const basis = this.#validatorsBasis(height);
+    const cached = this.#setsByHeight.get(String(height));
+    if (cached !== undefined) return cached;
+    const stored = await this.store.blockByHeight(basis);
+    if (stored === undefined) throw new ChainError("corrupt", `block ${basis} is missing from the store`);
+    return this.#validatorsFromState(height, stored.block.header.stateRoot);
+  }
+
+  #validatorsBasis(height: number): number {
+    const head = this.#head.block.header.height;
+    if (!Number.isSafeInteger(height) || height < 0)
+      throw new ChainError("unavailable", `there is no validator set for height ${height}`);
+    if (height > head + 2)
+      throw new ChainError(
+        "unavailable",
+        `the validator set of height ${height} is not fixed yet: the head is ${head}, and sets are known up to head + 2`,
+      );
+    return Math.max(0, height - 2);
+  }
+
+  #validatorsFromState(height: number, stateRoot: Uint8Array): ChainValidatorSet {
+    const reader = this.#options.state.at(stateRoot);
+    const storageRoot = reader.getAccount(VALIDATOR_REGISTRY_ADDRESS)?.storageRoot;
+    const rootKey = storageRoot === undefined ? undefined : bytesToHex(storageRoot);
+    let set = rootKey === undefined ? undefined : this.#setsByRoot.get(rootKey);
+    if (set === undefined) {
+      try {
+        set = decodeValidatorRegistry(
+          (slot) => reader.getStorage(VALIDATOR_REGISTRY_ADDRESS, slot),
+          this.suite,
+        );
+      } catch (error) {
+        // Every committed block left a valid registry (rule 8), so this is a store from before the registry or a
+        // damaged one.
+        throw new ChainError(
+          "corrupt",
+          `the validator registry in the state of block ${Math.max(0, height - 2)} is invalid: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+      if (rootKey !== undefined) this.#setsByRoot.set(rootKey, set);
+    }
+    this.#setsByHeight.set(String(height), set);
+    return set;
+  }
+
+  /**
+   * Why the validator registry after a block (the set of height h + 2, for block h) would not be a valid set, or
+   * `undefined` when it is. A block that leaves the registry's storage untouched keeps the set of h + 1, which is
+   * valid, so only blocks that change it pay for decoding it.
+   */
+  #registryProblem(base: StateReader, diff: StateDiff): string | undefined {
+    const change = diff.accounts.find((a) => equalBytes(a.address, VALIDATOR_REGISTRY_ADDRESS));
+    if (change === undefined) return undefined;
+    const zero = new Uint8Array(32);
+    const readSlot = (slot: Uint8Array): Uint8Array => {
+      if (change.account === null) return zero;
+      const written = change.storage.get(bytesToHex(slot));
+      if (written !== undefined) return written;
+      return change.storageCleared ? zero : base.getStorage(VALIDATOR_REGISTRY_ADDRESS, slot);
+    };
+    return registryError(() => decodeValidatorRegistry(readSlot, this.suite));
+  }
+
+  /**
    * Builds the next block on the head from candidate transactions (already verified, in the order to try them).
    * Transactions that are not valid at their position are left out and reported in `execution.rejected`.
    */
@@ -137,17 +241,46 @@ export class Chain {
     readonly proposer: Uint8Array;
     readonly transactions: Iterable<VerifiedTx>;
     readonly lastCommit: CommitCertificate | null;
-    readonly validatorsHash: Uint8Array;
   }): Promise<ExecutedBlock> {
     const parent = this.#head.block.header;
     const height = parent.height + 1;
+    const validators = this.validatorsAt(height);
+    if (!validators.validators.some((v) => equalBytes(v.address, input.proposer)))
+      throw new ChainError(
+        "invalid-block",
+        `${bytesToHex(input.proposer)} cannot propose block ${height}: it is not a validator at that height`,
+      );
     const timestampMs = Math.max(input.timestampMs, parent.timestampMs);
-    const execution = await this.#options.executor.executeBlock({
-      base: this.#options.state.latest(),
-      env: { height, timestampMs, proposer: input.proposer, gasLimit: this.gasLimit },
+    const base = this.#options.state.latest();
+    const env = { height, timestampMs, proposer: input.proposer, gasLimit: this.gasLimit };
+    let execution = await this.#options.executor.executeBlock({
+      base,
+      env,
       transactions: input.transactions,
       mode: "build",
     });
+    if (this.#registryProblem(base, execution.diff) !== undefined) {
+      // Rare: a transaction left the validator registry malformed, which would make the block invalid (rule 8).
+      // Build again from the transactions just included, checking the registry after each one and leaving out
+      // those that break it; the block then ends with a valid registry.
+      const first = execution;
+      const suite = this.suite;
+      const again = await this.#options.executor.executeBlock({
+        base,
+        env,
+        transactions: first.transactions,
+        mode: "build",
+        checkState: (state) =>
+          registryError(() =>
+            decodeValidatorRegistry((slot) => state.getStorage(VALIDATOR_REGISTRY_ADDRESS, slot), suite),
+          ),
+      });
+      assert(
+        this.#registryProblem(base, again.diff) === undefined,
+        "a block built with the registry check leaves the registry malformed",
+      );
+      execution = { ...again, rejected: [...first.rejected, ...again.rejected] };
+    }
     const state = await this.#options.state.commit(execution.diff);
     const header: Header = {
       parentHash: this.#head.hash,
@@ -161,7 +294,7 @@ export class Chain {
       gasUsed: execution.gasUsed,
       gasLimit: this.gasLimit,
       baseFeePerGas: 0n,
-      validatorsHash: input.validatorsHash,
+      validatorsHash: validators.hash,
       lastCommit: input.lastCommit,
       extraData: new Uint8Array(0),
     };
@@ -181,6 +314,14 @@ export class Chain {
     if (header.height !== parent.height + 1) throw invalid(`height must be ${parent.height + 1}`);
     if (!equalBytes(header.parentHash, this.#head.hash)) throw invalid("parent hash is not the head's hash");
     this.#checkLastCommit(header, invalid);
+    // Rule 1c: the header names the set of its height, and its proposer is a member of it.
+    const validators = this.validatorsAt(header.height);
+    if (!equalBytes(header.validatorsHash, validators.hash))
+      throw invalid(
+        `validatorsHash ${bytesToHex(header.validatorsHash)} is not the hash of the validator set of height ${header.height} (${bytesToHex(validators.hash)})`,
+      );
+    if (!validators.validators.some((v) => equalBytes(v.address, header.proposer)))
+      throw invalid(`proposer ${bytesToHex(header.proposer)} is not a validator at height ${header.height}`);
     if (header.timestampMs < parent.timestampMs) throw invalid("timestamp is before the parent's");
     if (options.nowMs !== undefined && header.timestampMs > options.nowMs + MAX_CLOCK_DRIFT_MS) {
       throw invalid("timestamp is too far in the future");
@@ -202,9 +343,10 @@ export class Chain {
       throw invalid("transactions root does not match the transactions");
     }
     let execution: BlockExecution;
+    const base = this.#options.state.latest();
     try {
       execution = await this.#options.executor.executeBlock({
-        base: this.#options.state.latest(),
+        base,
         env: {
           height: header.height,
           timestampMs: header.timestampMs,
@@ -229,6 +371,12 @@ export class Chain {
     }
     const state = await this.#options.state.commit(execution.diff);
     if (!equalBytes(header.stateRoot, state.root)) throw invalid("state root does not match the execution");
+    // Rule 8: the registry this block leaves is the set of height h + 2, which every node must be able to use.
+    const problem = this.#registryProblem(base, execution.diff);
+    if (problem !== undefined)
+      throw invalid(
+        `it leaves the validator registry malformed (the set of height ${header.height + 2}): ${problem}`,
+      );
     return this.#executed(block, execution, state);
   }
 
@@ -312,10 +460,23 @@ export class Chain {
 
   async #init(): Promise<void> {
     const { genesis } = this.#options;
-    const genesisBlock = this.#genesisBlockWithoutState();
+    let genesisValidators: ChainValidatorSet;
+    try {
+      genesisValidators = createChainValidatorSet(genesis.validators, this.suite);
+    } catch (error) {
+      throw new ChainError(
+        "invalid-genesis",
+        `the genesis validators are invalid: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const genesisBlock = this.#genesisBlockWithoutState(genesisValidators.hash);
     const meta = await this.store.readMeta();
     if (meta === undefined) {
-      const state = await this.#options.state.commit(genesisStateDiff(genesis.alloc));
+      const alloc = genesisAllocWithRegistry(genesis.alloc, genesis.validators);
+      const state = await this.#options.state.commit(genesisStateDiff(alloc));
       const block: Block = { header: { ...genesisBlock.header, stateRoot: state.root }, transactions: [] };
       const hash = hashHeader(block.header, this.suite);
       const stored: StoredBlock = { block, hash, senders: [], size: 600 };
@@ -333,6 +494,11 @@ export class Chain {
       this.#options.state.applyCommitted(state);
       this.store.remember(stored, []);
       this.#head = stored;
+      // The registry just written must read back as the genesis set.
+      assert(
+        equalBytes(this.validatorsAt(1).hash, genesisValidators.hash),
+        "the genesis registry reads back",
+      );
       return;
     }
     if (meta.chainId !== genesis.chainId || meta.suite !== this.suite.name) {
@@ -362,6 +528,12 @@ export class Chain {
       equalBytes(stored.block.header.stateRoot, this.#options.state.root),
       "the state root on disk is not the head's state root",
     );
+    // The two blocks before the head too: their states hold the validator sets of the head and the next height.
+    for (let height = Math.max(0, head.height - 2); height < head.height; height++) {
+      const before = await this.store.blockByHeight(height);
+      if (!before) throw new ChainError("corrupt", `block ${height} is missing`);
+      this.store.remember(before, (await this.store.receiptsByHeight(height)) ?? []);
+    }
     this.store.remember(stored, (await this.store.receiptsByHeight(stored.block.header.height)) ?? []);
     this.#head = stored;
     const certificate = await this.store.readHeadCertificate();
@@ -375,9 +547,12 @@ export class Chain {
         `the stored head certificate is for block ${certificate.height}, not the head`,
       );
     this.#headCertificate = certificate;
+    // Fails now, with the reason, on a store whose state holds no valid registry.
+    this.validatorsAt(head.height + 1);
+    this.validatorsAt(head.height + 2);
   }
 
-  #genesisBlockWithoutState(): Block {
+  #genesisBlockWithoutState(validatorsHash: Uint8Array): Block {
     const { genesis } = this.#options;
     const header: Header = {
       parentHash: ZERO_HASH,
@@ -391,7 +566,7 @@ export class Chain {
       gasUsed: 0n,
       gasLimit: genesis.gasLimit,
       baseFeePerGas: 0n,
-      validatorsHash: genesis.validatorsHash,
+      validatorsHash,
       lastCommit: null,
       extraData: genesis.extraData,
     };
@@ -421,7 +596,7 @@ export function genesisDigest(genesis: ChainGenesis, suite: CryptoSuite): Uint8A
       bigintToBytes(genesis.chainId),
       bigintToBytes(BigInt(genesis.timestampMs)),
       bigintToBytes(genesis.gasLimit),
-      genesis.validatorsHash,
+      validatorSetHash(genesis.validators, suite),
       genesis.extraData,
       alloc,
     ]),
@@ -430,3 +605,14 @@ export function genesisDigest(genesis: ChainGenesis, suite: CryptoSuite): Uint8A
 
 /** How far ahead of the local clock a block's timestamp may be. */
 const MAX_CLOCK_DRIFT_MS = 15_000;
+
+/** The message of the `ChainError` `decode` throws, or `undefined` when it returns. */
+function registryError(decode: () => unknown): string | undefined {
+  try {
+    decode();
+    return undefined;
+  } catch (error) {
+    if (error instanceof ChainError) return error.message;
+    throw error;
+  }
+}

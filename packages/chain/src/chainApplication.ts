@@ -2,8 +2,6 @@ import type { Block, CommitCertificate, VerifiedTx } from "@charter/types";
 import type { Chain, ExecutedBlock } from "./chain.js";
 
 export interface ChainApplicationOptions {
-  /** The `validatorsHash` every proposed header carries. */
-  readonly validatorsHash: Uint8Array;
   /** The validating node's clock, for the "not too far in the future" timestamp rule. */
   readonly nowMs: () => number;
 }
@@ -14,7 +12,7 @@ export interface ChainApplicationOptions {
  * its certificate so the next proposal carries it as `lastCommit`.
  *
  * @example
- * const app = createChainApplication(chain, { validatorsHash, nowMs: () => clock.now() });
+ * const app = createChainApplication(chain, { nowMs: () => clock.now() });
  * new ConsensusEngine({ chainId, address }, { app, ... });
  */
 export function createChainApplication(chain: Chain, options: ChainApplicationOptions) {
@@ -26,7 +24,7 @@ export function createChainApplication(chain: Chain, options: ChainApplicationOp
       readonly proposer: Uint8Array;
       readonly transactions: Iterable<VerifiedTx>;
       readonly lastCommit: CommitCertificate | null;
-    }): Promise<ExecutedBlock> => chain.propose({ ...input, validatorsHash: options.validatorsHash }),
+    }): Promise<ExecutedBlock> => chain.propose(input),
     validate: (block: Block): Promise<ExecutedBlock> => chain.validate(block, { nowMs: options.nowMs() }),
     commit: (executed: ExecutedBlock, certificate: CommitCertificate | null): Promise<void> =>
       chain.commit(executed, certificate),

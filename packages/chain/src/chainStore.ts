@@ -164,6 +164,11 @@ export class ChainStore {
     this.#receipts.delete(evict);
   }
 
+  /** A block among the most recent ones kept in memory (the last 512 committed, and those `remember`ed). */
+  recentByHeight(height: number): StoredBlock | undefined {
+    return this.#recent.get(height);
+  }
+
   async hashAt(height: number): Promise<Uint8Array | undefined> {
     const cached = this.#recent.get(height);
     if (cached) return cached.hash;

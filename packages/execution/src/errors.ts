@@ -11,6 +11,8 @@ export type ExecutionErrorCode =
   | "sender-not-eoa"
   | "insufficient-funds"
   | "invalid-block"
+  /** The transaction would leave a system account invalid (e.g. a malformed validator registry); see `checkState`. */
+  | "system-state"
   /** The EVM library threw instead of returning a result. */
   | "internal";
 

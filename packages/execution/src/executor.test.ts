@@ -1,7 +1,7 @@
 import { bytesToHex } from "@charter/utils";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ExecutionError } from "./errors.js";
-import type { StateDiff } from "./stateReader.js";
+import type { StateDiff, StateReader } from "./stateReader.js";
 import { ETHER, encodeCall, TestChain } from "./testdata/testChain.js";
 
 let chain: TestChain;
@@ -94,6 +94,43 @@ describe("Executor.executeBlock", () => {
       mode: "validate",
     });
     expect(diffToJSON(validated.diff)).toEqual(diffToJSON(built.diff));
+  });
+
+  it("in build mode, reverts and leaves out a transaction whose state `checkState` refuses", async () => {
+    const { alice, bob } = chain;
+    const transactions = [1n, 7n, 2n].map((value, i) =>
+      chain.peekTx(alice, {
+        nonce: chain.nonce(alice) + BigInt(i),
+        to: bob.address,
+        value,
+        gasLimit: 21_000n,
+      }),
+    );
+    const before = chain.state.getAccount(bob.address)!.balance;
+    const seen: bigint[] = [];
+    const options = {
+      base: chain.state,
+      env: chain.env({ gasLimit: 100_000n }),
+      transactions,
+      // Refuses any state in which bob gained 7 or more: the state it is shown is the block's so far.
+      checkState: (state: StateReader) => {
+        const gained = state.getAccount(bob.address)!.balance - before;
+        seen.push(gained);
+        return gained >= 7n ? `bob gained ${gained}` : undefined;
+      },
+    };
+    const built = await chain.executor.executeBlock({ ...options, mode: "build" });
+    // The third is invalid at its position (its nonce follows the left-out one), so it is not asked about.
+    expect(seen).toEqual([1n, 8n]);
+    expect(built.transactions).toEqual([transactions[0]]);
+    expect(built.rejected.map((r) => [r.tx, r.error.code, r.error.message])).toEqual([
+      [transactions[1], "system-state", "bob gained 8"],
+      [transactions[2], "nonce-too-high", expect.any(String)],
+    ]);
+    // Validate mode does not ask.
+    seen.length = 0;
+    await chain.executor.executeBlock({ ...options, transactions: [transactions[0]!], mode: "validate" });
+    expect(seen).toEqual([]);
   });
 
   it("in build mode, stops once no transaction could fit", async () => {

@@ -79,10 +79,22 @@ export class Executor {
     readonly env: BlockEnv;
     readonly transactions: Iterable<VerifiedTx>;
     readonly mode: ExecutionMode;
+    /**
+     * Build mode only: asked after each transaction with the state the block has reached. A returned reason reverts
+     * the transaction and leaves it out, reported in `rejected` with code `system-state`. The chain uses it to keep
+     * out a transaction that would leave the validator registry malformed.
+     */
+    readonly checkState?: (state: StateReader) => string | undefined;
   }): Promise<BlockExecution> {
     const { env, mode } = options;
     const state = new StateOverlay(options.base);
     const evm = await this.#createEVM(state);
+    const checkState = mode === "build" ? options.checkState : undefined;
+    const view: StateReader = {
+      getAccount: (address) => state.readAccount(address),
+      getStorage: (address, slot) => state.readStorage(address, slot),
+      getCode: (codeHash) => state.codeByHash(codeHash),
+    };
     const block = this.#evmBlock(env);
     const included: VerifiedTx[] = [];
     const receipts: Receipt[] = [];
@@ -121,6 +133,12 @@ export class Executor {
           );
         }
         rejected.push({ tx, error });
+        continue;
+      }
+      const refusal = checkState?.(view);
+      if (refusal !== undefined) {
+        await state.revert();
+        rejected.push({ tx, error: new ExecutionError("system-state", refusal) });
         continue;
       }
       await state.commit();

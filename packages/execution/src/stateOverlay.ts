@@ -72,6 +72,11 @@ export class StateOverlay implements StateManagerInterface {
     return this.#readAccount(bytesToHex(address), address);
   }
 
+  /** Synchronous storage read (32-byte word, zeros when unset), for checks between transactions. */
+  readStorage(address: Uint8Array, slot: Uint8Array): Uint8Array {
+    return this.#readStorage(bytesToHex(address), address, slot);
+  }
+
   writeAccount(address: Uint8Array, account: AccountEntry): void {
     this.#setAccount(bytesToHex(address), account);
   }

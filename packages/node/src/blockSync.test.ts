@@ -8,7 +8,7 @@ import { StateDB } from "@charter/state";
 import type { CommitCertificate } from "@charter/types";
 import { bytesToHex, systemClock } from "@charter/utils";
 import { afterEach, describe, expect, it } from "vitest";
-import { BlockSync, type BlockSyncModules } from "./blockSync.js";
+import { BlockSync, type BlockSyncModules, type BlockSyncOptions } from "./blockSync.js";
 import { chainSyncAdapter } from "./chainSync.js";
 import { PeerMessageType } from "./txGossip.js";
 
@@ -21,7 +21,6 @@ const validatorSet = createValidatorSet(
     return { address: suite.addressFromPublicKey(publicKey), publicKey, weight: 1 };
   }),
 );
-const VALIDATORS_HASH = new Uint8Array(32).fill(7);
 const silent = { debug() {}, info() {}, warn() {} };
 
 async function openChain(): Promise<Chain> {
@@ -36,7 +35,7 @@ async function openChain(): Promise<Chain> {
       timestampMs: 1_700_000_000_000,
       gasLimit: 30_000_000n,
       alloc: new Map(),
-      validatorsHash: VALIDATORS_HASH,
+      validators: validatorSet.validators,
       extraData: new Uint8Array(0),
     },
     verifyLastCommit: createLastCommitVerifier({
@@ -70,7 +69,6 @@ async function grow(chain: Chain, count: number): Promise<void> {
       proposer: validatorSet.validators[0]!.address,
       transactions: [],
       lastCommit: chain.headCertificate,
-      validatorsHash: VALIDATORS_HASH,
     });
     await chain.commit(executed, certify(executed.block.header.height, executed.hash, [0, 1, 2]));
   }
@@ -101,6 +99,7 @@ const nodeAddresses = new Set(
 async function cluster(
   chains: readonly Chain[],
   configure: (index: number, modules: BlockSyncModules) => BlockSyncModules = (_, m) => m,
+  optionsFor: (index: number) => Partial<BlockSyncOptions> = () => ({}),
 ): Promise<Member[]> {
   const members: Member[] = [];
   const ports: number[] = [];
@@ -117,7 +116,10 @@ async function cluster(
       logger: silent,
       ...chainSyncAdapter(chain, { chainId: CHAIN_ID, validatorSet: () => validatorSet }),
     });
-    const sync = new BlockSync({ statusIntervalMs: 50, blocksPerResponseMax: 8, lagToStart: 1 }, modules);
+    const sync = new BlockSync(
+      { statusIntervalMs: 50, blocksPerResponseMax: 8, lagToStart: 1, ...optionsFor(i) },
+      modules,
+    );
     members.push({ chain, network, sync, events });
     running.push(members.at(-1)!);
   }
@@ -155,6 +157,28 @@ describe("block sync", () => {
     expect(follower!.sync.stats().imported).toBe(40);
   });
 
+  it("reports progress for eth_syncing while more than one block behind, and none at the tip", async () => {
+    const source = await openChain();
+    await grow(source, 20);
+    const fresh = await openChain();
+    const seen: unknown[] = [];
+    let members: Member[] = [];
+    members = await cluster([source, fresh], (index, modules) =>
+      index === 0
+        ? modules
+        : {
+            ...modules,
+            importBlock: async (block, certificate) => {
+              seen.push(members[1]?.sync.progress());
+              await modules.importBlock(block, certificate);
+            },
+          },
+    );
+    await until("height 20", () => fresh.head.block.header.height === 20);
+    expect(seen).toContainEqual({ startingBlock: 0, currentBlock: 10, highestBlock: 20 });
+    expect(members[1]!.sync.progress()).toBeUndefined();
+  });
+
   it("keeps following a chain that grows", async () => {
     const source = await openChain();
     await grow(source, 3);
@@ -190,6 +214,55 @@ describe("block sync", () => {
     await until("the follower to reach the honest head", () => fresh.head.block.header.height === 12);
     expect(fresh.head.hash).toEqual(honest.head.hash);
     expect(follower!.sync.stats().badResponses).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a validator is not talked out of consensus by one peer claiming a height nobody else has", async () => {
+    const chains = [await openChain(), await openChain(), await openChain()];
+    for (const chain of chains) await grow(chain, 5);
+    const entered: number[] = [];
+    const lie = (modules: BlockSyncModules): BlockSyncModules => ({ ...modules, headHeight: () => 1_000 });
+    const validator = (modules: BlockSyncModules): BlockSyncModules => ({
+      ...modules,
+      enterSync: async () => {
+        entered.push(chains[2]!.head.block.header.height);
+      },
+      leaveSync: () => {},
+    });
+    const [, , member] = await cluster(
+      chains,
+      (index, modules) => (index === 1 ? lie(modules) : index === 2 ? validator(modules) : modules),
+      (index) => (index === 2 ? { lagToStart: 3, claimsToTrust: 2 } : {}),
+    );
+    await new Promise((r) => setTimeout(r, 600));
+    expect(member!.sync.peersHeight()).toBe(5);
+    expect(entered).toEqual([]);
+  });
+
+  it("a liar's height claim stops counting once it fails to serve, so a validator rejoins consensus", async () => {
+    const chains = [await openChain(), await openChain(), await openChain()];
+    for (const chain of chains) await grow(chain, 5);
+    const calls: string[] = [];
+    const [, , member] = await cluster(
+      chains,
+      (index, modules) =>
+        index === 1
+          ? { ...modules, headHeight: () => 1_000 }
+          : index === 2
+            ? {
+                ...modules,
+                enterSync: async () => {
+                  calls.push("enter");
+                },
+                leaveSync: () => calls.push("leave"),
+              }
+            : modules,
+      (index) => (index === 2 ? { lagToStart: 3, requestTimeoutMs: 200 } : {}),
+    );
+    await until("the validator to give up on the liar", () => calls.length >= 2);
+    expect(calls.slice(0, 2)).toEqual(["enter", "leave"]);
+    expect(member!.sync.stats().requests).toBeGreaterThanOrEqual(1);
+    expect(member!.sync.syncing).toBe(false);
+    expect(chains[2]!.head.block.header.height).toBe(5);
   });
 
   it("a validator leaves consensus while behind and rejoins when caught up", async () => {

@@ -31,8 +31,18 @@ export interface BlockSyncOptions {
   readonly responseBytesMax: number;
   /** A request unanswered for this long is abandoned and the range is asked of another peer. */
   readonly requestTimeoutMs: number;
-  /** A peer that sent a bad or no response is not asked again for this long. */
+  /**
+   * A peer that sent a bad, empty or no response is not asked, and its height not believed, for this long; the
+   * time doubles with each further failure in a row (up to `peerBackoffMsMax`) and resets when it serves a block.
+   */
   readonly peerBackoffMs: number;
+  readonly peerBackoffMsMax: number;
+  /**
+   * How many peers must report a height before it is believed: the target is the `claimsToTrust`-th highest
+   * report of peers not benched. A validator uses f+1, so no f byzantine peers can talk it out of consensus by
+   * claiming heights nobody has; 1 believes the highest report.
+   */
+  readonly claimsToTrust: number;
   /** Requests served at once (reading blocks from storage); more are dropped and the peer asks again. */
   readonly servingMax: number;
 }
@@ -45,6 +55,8 @@ export const BLOCK_SYNC_DEFAULTS: BlockSyncOptions = {
   responseBytesMax: 2 * 1024 * 1024,
   requestTimeoutMs: 5_000,
   peerBackoffMs: 10_000,
+  peerBackoffMsMax: 300_000,
+  claimsToTrust: 1,
   servingMax: 4,
 };
 
@@ -90,6 +102,15 @@ export interface BlockSyncModules {
   readonly leaveSync?: () => void;
 }
 
+/** What `eth_syncing` reports while a node catches up. */
+export interface SyncProgress {
+  /** The head when this sync began. */
+  readonly startingBlock: number;
+  readonly currentBlock: number;
+  /** The highest head a connected peer reported. */
+  readonly highestBlock: number;
+}
+
 /** Counters, for metrics and tests. */
 export interface BlockSyncStats {
   imported: number;
@@ -123,12 +144,16 @@ export class BlockSync {
   readonly #modules: BlockSyncModules;
   /** Head height each connected peer last reported. */
   readonly #peerHeights = new Map<string, number>();
-  /** Peers not to ask until the given time, after a bad or missing response. */
+  /** Peers not to ask or believe until the given time, after a bad or missing response. */
   readonly #benchedUntil = new Map<string, number>();
+  /** Failures in a row per peer, for the doubling bench time. */
+  readonly #failures = new Map<string, number>();
   readonly #unsubscribe: (() => void)[] = [];
   #cancelStatusTimer: (() => void) | undefined;
   #running = false;
   #syncing = false;
+  /** Head height when the node was last within `lagToStop` of its peers: where the current catch-up began. */
+  #startingBlock = 0;
   /** Set while entering or leaving sync mode, or importing, so those steps never overlap. */
   #busy: Promise<void> | undefined;
   #inFlight: InFlight | undefined;
@@ -155,16 +180,35 @@ export class BlockSync {
     return { ...this.#stats };
   }
 
-  /** Highest head height any connected peer reported (0 if none did). */
+  /**
+   * Progress while the node is more than `lagToStop` blocks behind in sync mode; undefined otherwise (so a
+   * follower one block behind reports no sync, as an Ethereum node at the tip does).
+   */
+  progress(): SyncProgress | undefined {
+    const currentBlock = this.#modules.headHeight();
+    const highestBlock = this.peersHeight();
+    if (!this.#syncing || highestBlock - currentBlock <= this.#options.lagToStop) return undefined;
+    return { startingBlock: this.#startingBlock, currentBlock, highestBlock };
+  }
+
+  /**
+   * The height the network is believed to be at: the `claimsToTrust`-th highest head reported by a connected
+   * peer that is not benched (the lowest report if fewer peers reported; 0 if none did).
+   */
   peersHeight(): number {
-    let max = 0;
-    for (const height of this.#peerHeights.values()) if (height > max) max = height;
-    return max;
+    const now = this.#modules.clock.now();
+    const heights: number[] = [];
+    for (const [peer, height] of this.#peerHeights)
+      if ((this.#benchedUntil.get(peer) ?? 0) <= now) heights.push(height);
+    if (heights.length === 0) return 0;
+    heights.sort((a, b) => b - a);
+    return heights[Math.min(this.#options.claimsToTrust, heights.length) - 1]!;
   }
 
   start(): void {
     if (this.#running) return;
     this.#running = true;
+    this.#startingBlock = this.#modules.headHeight();
     const { network } = this.#modules;
     this.#unsubscribe.push(
       network.onMessage((peer, type, payload) => this.#receive(peer, type, payload)),
@@ -236,6 +280,7 @@ export class BlockSync {
     if (!this.#running || this.#busy !== undefined) return;
     const head = this.#modules.headHeight();
     const lag = this.peersHeight() - head;
+    if (lag <= this.#options.lagToStop) this.#startingBlock = head;
     if (!this.#syncing) {
       if (lag >= this.#options.lagToStart) this.#run(() => this.#enter(lag));
       return;
@@ -321,7 +366,13 @@ export class BlockSync {
   }
 
   #bench(peer: string): void {
-    this.#benchedUntil.set(peer, this.#modules.clock.now() + this.#options.peerBackoffMs);
+    const failures = (this.#failures.get(peer) ?? 0) + 1;
+    this.#failures.set(peer, failures);
+    const backoff = Math.min(
+      this.#options.peerBackoffMsMax,
+      this.#options.peerBackoffMs * 2 ** Math.min(failures - 1, 30),
+    );
+    this.#benchedUntil.set(peer, this.#modules.clock.now() + backoff);
   }
 
   #onRequest(peer: string, payload: Uint8Array): void {
@@ -433,6 +484,7 @@ export class BlockSync {
         return;
       }
       this.#stats.imported++;
+      this.#failures.delete(peer);
     }
     this.announce();
   }

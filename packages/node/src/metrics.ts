@@ -47,19 +47,54 @@ export class NodeMetrics {
     registers: [this.registry],
   });
 
+  /** Read at scrape time; the node sets them once its network and block sync exist. */
+  #network: NetworkGauges = { peers: () => 0, syncing: () => false, peersHeight: () => 0 };
+  readonly peers: Gauge = new Gauge({
+    name: "charter_p2p_peers",
+    help: "Connected, authenticated peers",
+    registers: [this.registry],
+    collect: (): void => this.peers.set(this.#network.peers()),
+  });
+  readonly syncing: Gauge = new Gauge({
+    name: "charter_sync_active",
+    help: "1 while the node is catching up by block sync (more than one block behind its peers), else 0",
+    registers: [this.registry],
+    collect: (): void => this.syncing.set(this.#network.syncing() ? 1 : 0),
+  });
+  readonly peersHeight: Gauge = new Gauge({
+    name: "charter_sync_peers_height",
+    help: "Highest head height a connected peer reported",
+    registers: [this.registry],
+    collect: (): void => this.peersHeight.set(this.#network.peersHeight()),
+  });
+
+  observeNetwork(gauges: NetworkGauges): void {
+    this.#network = gauges;
+  }
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "charter_process_" });
   }
 }
 
+/** Sources of the network gauges, read at each scrape. */
+export interface NetworkGauges {
+  readonly peers: () => number;
+  readonly syncing: () => boolean;
+  readonly peersHeight: () => number;
+}
+
 export interface HealthReport {
-  readonly status: "ok" | "stalled" | "starting";
+  readonly status: "ok" | "stalled" | "syncing" | "starting";
   readonly height: number;
   readonly headAgeMs: number;
   readonly chainId: string;
 }
 
-/** Serves `/metrics` (Prometheus text format) and `/health` (JSON; HTTP 503 when the chain is stalled). */
+/**
+ * Serves `/metrics` (Prometheus text format) and `/health` (JSON; HTTP 503 when the chain is stalled or the node is
+ * still catching up, so a load balancer sends reads only to nodes at the tip).
+ */
 export function createMetricsServer(options: {
   readonly host: string;
   readonly port: number;

@@ -12,7 +12,6 @@ import {
   type Clock,
   ConsensusEngine,
   createLastCommitVerifier,
-  createValidatorSet,
   KvConsensusWAL,
   SoloProducer,
   systemClock,
@@ -35,7 +34,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { createMetricsServer, NodeMetrics } from "./metrics.js";
 import { NodeRPCBackend } from "./rpcBackend.js";
 import { TxGossip } from "./txGossip.js";
-import { validatorSetHash } from "./validatorSet.js";
+import { createValidatorSetSource } from "./validatorSet.js";
 
 export const CHARTER_VERSION = "0.1.0";
 
@@ -92,14 +91,8 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
       blockHash: async (height) => chain.store.hashAt(height),
       ecrecover: evmEcrecover,
     });
-    const validatorsHash = validatorSetHash(genesis.validators, suite);
-    const validatorSet = createValidatorSet(
-      genesis.validators.map((v) => ({
-        address: hexToBytes(v.address),
-        publicKey: hexToBytes(v.publicKey),
-        weight: v.weight,
-      })),
-    );
+    // The set of each height comes from the validator registry in the chain's state (consensus.md section 9).
+    const validatorSet = createValidatorSetSource((height) => chain.validatorsAt(height));
     const bft = genesis.validators.length > 1;
     const chain: Chain = await Chain.open({
       kv,
@@ -111,7 +104,11 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
         timestampMs: genesis.timestampMs,
         gasLimit: genesis.gasLimit,
         alloc: genesisAlloc(genesis),
-        validatorsHash,
+        validators: genesis.validators.map((v) => ({
+          address: hexToBytes(v.address),
+          publicKey: hexToBytes(v.publicKey),
+          weight: v.weight,
+        })),
         extraData: hexToBytes(genesis.extraData),
       },
       // With more than one validator every block from height 2 must carry its parent's commit certificate.
@@ -120,12 +117,17 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
             verifyLastCommit: createLastCommitVerifier({
               chainId,
               crypto: suite,
-              validatorSet: () => validatorSet,
+              validatorSet,
             }),
           }
         : {}),
     });
-    const isValidator = genesis.validators.some((v) => v.address === bytesToHex(address));
+    /** Whether `peer` (0x-hex address) is a validator of the next height or the one after. */
+    const isUpcomingValidator = (peer: string) => {
+      const next = chain.head.block.header.height + 1;
+      return validatorSet(next).weightOfHex(peer) > 0 || validatorSet(next + 1).weightOfHex(peer) > 0;
+    };
+    const isValidator = isUpcomingValidator(bytesToHex(address));
     logger.info(
       {
         chainId: genesis.chainId,
@@ -197,7 +199,6 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
     let gossip: TxGossip | undefined;
     let sync: BlockSync | undefined;
     if (bft) {
-      const validatorAddresses = new Set(genesis.validators.map((v) => v.address));
       network = createPeerNetwork(
         {
           chainId,
@@ -206,7 +207,7 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
           nodeKey: privateKey,
           peers: config.p2p.peers,
         },
-        { isAllowed: (peer) => validatorAddresses.has(peer), suite, logger, clock },
+        { isAllowed: isUpcomingValidator, suite, logger, clock },
       );
       const p2pPort = (await network.start()).port;
       logger.info({ host: config.p2p.host, port: p2pPort, peers: config.p2p.peers.length }, "p2p listening");
@@ -228,7 +229,7 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
       );
       gossip.start();
       if (isValidator) {
-        const app = createChainApplication(chain, { validatorsHash, nowMs: () => clock.now() });
+        const app = createChainApplication(chain, { nowMs: () => clock.now() });
         engine = new ConsensusEngine<ExecutedBlock>(
           { chainId, address, blockIntervalMs: genesis.blockIntervalMs },
           {
@@ -258,7 +259,7 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
             clock,
             crypto: suite,
             sign: (digest) => suite.sign(digest, privateKey),
-            validatorSet: () => validatorSet,
+            validatorSet,
             selectTransactions: () => mempool.select(selectLimits),
             afterCommit: (executed) => afterCommit(executed),
             logger,
@@ -273,14 +274,18 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
       const consensus = engine;
       sync = new BlockSync(
         // A node outside consensus follows the chain through sync alone, one block behind at most.
-        consensus === undefined ? { lagToStart: 1 } : {},
+        // A validator believes a height only when f+1 peers report it, so f byzantine peers cannot make it leave
+        // consensus by claiming heights nobody has.
+        consensus === undefined
+          ? { lagToStart: 1 }
+          : { claimsToTrust: Math.floor((genesis.validators.length - 1) / 3) + 1 },
         {
           network: peers,
           clock,
           logger,
           ...chainSyncAdapter(chain, {
             chainId,
-            validatorSet: () => validatorSet,
+            validatorSet,
             afterImport: afterCommit,
           }),
           ...(consensus === undefined
@@ -296,7 +301,7 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
             headHeight: () => chain.head.block.header.height,
             propose: async (input) => {
               produceTimer = metrics.blockCommitSeconds.startTimer();
-              return chain.propose({ ...input, validatorsHash });
+              return chain.propose(input);
             },
             validate: (block) => chain.validate(block),
             commit: (executed: ExecutedBlock, _certificate: CommitCertificate | null) =>
@@ -325,6 +330,7 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
           gossip?.announce(tx.raw);
         },
         peerCount: () => network?.peers().length ?? 0,
+        syncProgress: () => sync?.progress(),
         ...(config.devnet.devAccounts
           ? {
               devSigner: createDevSigner({
@@ -377,7 +383,7 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
             const ageMs = clock.now() - chain.head.block.header.timestampMs;
             const stalled = producer !== undefined && ageMs > Math.max(10 * interval, 10_000);
             return {
-              status: stalled ? "stalled" : "ok",
+              status: stalled ? "stalled" : sync?.progress() !== undefined ? "syncing" : "ok",
               height: chain.head.block.header.height,
               headAgeMs: ageMs,
               chainId: String(genesis.chainId),
@@ -409,6 +415,14 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
     producer?.start();
     engine?.start();
     sync?.start();
+    const syncer = sync;
+    const peerNetwork = network;
+    if (syncer !== undefined && peerNetwork !== undefined)
+      metrics.observeNetwork({
+        peers: () => peerNetwork.peers().length,
+        syncing: () => syncer.progress() !== undefined,
+        peersHeight: () => syncer.peersHeight(),
+      });
 
     return {
       chain,

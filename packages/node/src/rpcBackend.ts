@@ -17,6 +17,7 @@ import {
 } from "@charter/rpc";
 import { decodeTx, type Receipt, type VerifiedTx } from "@charter/types";
 import { hexToBytes, isCharterError } from "@charter/utils";
+import type { SyncProgress } from "./blockSync.js";
 
 const EMPTY_CODE_HASH = hexToBytes("0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
 const EMPTY_ROOT = hexToBytes("0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421");
@@ -35,6 +36,8 @@ export interface NodeRPCBackendModules {
   readonly onAdmitted: (tx: VerifiedTx) => void;
   /** Connected peers, for `net_peerCount`. */
   readonly peerCount?: () => number;
+  /** Block sync progress while the node is catching up, for `eth_syncing`. */
+  readonly syncProgress?: () => SyncProgress | undefined;
   readonly devSigner?: DevSigner;
 }
 
@@ -189,8 +192,8 @@ export class NodeRPCBackend implements RPCBackend {
     return this.#m.peerCount?.() ?? 0;
   }
 
-  syncing(): false {
-    return false;
+  syncing(): false | SyncProgress {
+    return this.#m.syncProgress?.() ?? false;
   }
 
   async #header(height: number): Promise<StoredBlock> {

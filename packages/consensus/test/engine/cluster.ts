@@ -21,7 +21,6 @@ import { VirtualClock } from "./virtualClock.js";
 export const suite = createEcdsaSuite();
 export const CHAIN_ID = 7345n;
 const GENESIS_MS = 1_700_000_000_000;
-const VALIDATORS_HASH = new Uint8Array(32).fill(7);
 export const TIMEOUTS: ConsensusTimeouts = {
   proposeMs: 300,
   prevoteMs: 100,
@@ -169,10 +168,7 @@ export class EngineCluster {
     return new ConsensusEngine<ExecutedBlock>(
       { chainId: CHAIN_ID, address: addresses[i]!, timeouts: TIMEOUTS, blockIntervalMs: BLOCK_INTERVAL_MS },
       {
-        app: createChainApplication(m.chain, {
-          validatorsHash: VALIDATORS_HASH,
-          nowMs: () => this.clock.now(),
-        }),
+        app: createChainApplication(m.chain, { nowMs: () => this.clock.now() }),
         transport,
         wal,
         clock: this.clock,
@@ -211,7 +207,7 @@ async function openChain(kv: KvStore): Promise<Chain> {
       timestampMs: GENESIS_MS,
       gasLimit: 30_000_000n,
       alloc,
-      validatorsHash: VALIDATORS_HASH,
+      validators: validatorSet.validators,
       extraData: new Uint8Array(0),
     },
     verifyLastCommit: createLastCommitVerifier({
