@@ -8,6 +8,7 @@ import {
   type ConsensusOutput,
   type ConsensusTimeouts,
   createValidatorSet,
+  DECISIONS_KEPT,
   type Proposal,
   SignedType,
   type SignStateRecord,
@@ -19,6 +20,14 @@ import {
 } from "../../src/index.js";
 import { Prng } from "./prng.js";
 import { createRealCrypto, createSimCrypto, deriveKey, type SimCrypto } from "./simCrypto.js";
+import {
+  describeTwinsScenario,
+  type TwinsScenario,
+  twinsConnects,
+  twinsInstanceLabel,
+  twinsKeyIndex,
+  twinsScenario,
+} from "./twins.js";
 
 /** A block in the simulated application: height, round, proposer index and 8 payload bytes. */
 type Value = Uint8Array;
@@ -41,6 +50,12 @@ export const SIM_TIMEOUTS: ConsensusTimeouts = {
 const HEALED_DELAY_MAX_MS = 40;
 /** Virtual time after heal within which every honest node must reach the target height. */
 const LIVENESS_WINDOW_MS = 60_000;
+/**
+ * Twins mode ends a run as a liveness failure when a leading honest node enters a round more than this many rounds
+ * after the last one the f+2 bound allows, with no commit at its height: a whole round (≫ Δ) has then passed, so no
+ * late precommit can still meet the bound, and a stalled run costs a few rounds of virtual time, not the window.
+ */
+const TWINS_STALL_SLACK_ROUNDS = 1;
 /** A seed that processes this many events is reported as a stall, never looped on forever. */
 const EVENTS_MAX = 2_000_000;
 
@@ -57,8 +72,21 @@ export interface SimOptions {
   readonly outsider?: "never" | "always" | "seeded";
   /** Real ECDSA instead of the fast stand-in. */
   readonly realCrypto?: boolean;
-  /** Twins mode: this many validators run twice with the same key and different network identities. */
+  /**
+   * Twins mode (twins.ts): this many validators run twice with the same key and different network identities, and
+   * the seed picks a Twins scenario (which validators are twinned, a partition per scripted round) instead of the
+   * random faults. No byzantine node, outsider, drop, crash or pause in this mode.
+   */
   readonly twins?: number;
+  /** Twins mode: rounds of each height whose messages follow the scenario's partitions (default 3). */
+  readonly twinsRounds?: number;
+  /** Twins mode: most groups in one round's partition (default 2). */
+  readonly twinsGroups?: number;
+  /**
+   * Negative control for f+1 twins: the agreement checker also covers twin copies, as if they were honest, so a
+   * fork between any two processes must be reported.
+   */
+  readonly countTwinsInAgreement?: boolean;
 }
 
 export type ViolationKind = "agreement" | "validity" | "double-sign" | "lock" | "liveness";
@@ -81,6 +109,28 @@ export interface SimResult {
   /** FNV-1a over every processed event: equal for two runs of one seed when the run is deterministic. */
   readonly traceHash: string;
   readonly faults: readonly string[];
+  /** Every process's committed chain, for checks independent of the built-in checkers. */
+  readonly chains: readonly NodeChain[];
+  /** The Twins scenario this seed ran, in twins mode. */
+  readonly twins: TwinsRun | null;
+}
+
+/** The committed chain of one simulated process. */
+export interface NodeChain {
+  readonly node: number;
+  readonly role: Role;
+  /** `v2` for validator 2's process, `v2'` for its twin copy, `outsider`. */
+  readonly label: string;
+  /** Hex hash of the block committed at height h, at index h − 1. */
+  readonly blocks: readonly string[];
+}
+
+/** What a twins-mode seed ran. */
+export interface TwinsRun {
+  readonly scenario: TwinsScenario;
+  readonly description: string;
+  /** Scripted rounds of height 1 whose proposer is twinned and has its copies in different groups. */
+  readonly splitLeaderRounds: number;
 }
 
 type Event =
@@ -149,7 +199,7 @@ function before(a: Scheduled, b: Scheduled): boolean {
 }
 
 /** Role of a simulated process. */
-type Role = "honest" | "byzantine" | "outsider" | "twin";
+export type Role = "honest" | "byzantine" | "outsider" | "twin";
 
 interface SimNode {
   readonly index: number;
@@ -191,6 +241,7 @@ class Simulation {
   readonly #seed: number;
   readonly #rng: Prng;
   readonly #opts: Required<Omit<SimOptions, "mutations">> & { mutations: ConsensusMutations };
+  readonly #twins: TwinsScenario | null;
   readonly #crypto: SimCrypto;
   readonly #queue = new EventQueue();
   readonly #nodes: SimNode[] = [];
@@ -219,6 +270,7 @@ class Simulation {
   #healHeight = 0;
   #healRound = 0;
   #healToCommit: number | null = null;
+  #stalled = false;
   readonly #byzantineSeen = new Set<string>();
 
   constructor(seed: number, options: SimOptions) {
@@ -233,34 +285,44 @@ class Simulation {
       outsider: options.outsider ?? "seeded",
       realCrypto: options.realCrypto ?? false,
       twins: options.twins ?? 0,
+      twinsRounds: options.twinsRounds ?? 3,
+      twinsGroups: options.twinsGroups ?? 2,
+      countTwinsInAgreement: options.countTwinsInAgreement ?? false,
     };
     const n = this.#opts.validators;
     this.#f = Math.floor((n - 1) / 3);
     this.#crypto = this.#opts.realCrypto ? createRealCrypto() : createSimCrypto();
+    this.#twins =
+      this.#opts.twins > 0
+        ? twinsScenario(seed, {
+            validators: n,
+            twins: this.#opts.twins,
+            rounds: this.#opts.twinsRounds,
+            groups: this.#opts.twinsGroups,
+          })
+        : null;
+    const twinned = this.#twins?.twinned ?? [];
     // Weights: equal in half the seeds, else 3..4 each, so any f validators still hold less than a third.
     const weighted = rng.chance(0.5);
     const keys = Array.from({ length: n + 1 }, (_, i) => deriveKey(seed, i));
-    const members: Validator[] = keys.slice(0, n).map((k) => {
+    const weights = keys.slice(0, n).map(() => (weighted ? rng.int(3, 4) : 1));
+    if (twinned.length <= this.#f) keepTwinsBelowAThird(weights, twinned);
+    const members: Validator[] = keys.slice(0, n).map((k, i) => {
       const publicKey = this.#crypto.publicKeyFromPrivateKey(k);
-      return {
-        address: this.#crypto.addressFromPublicKey(publicKey),
-        publicKey,
-        weight: weighted ? rng.int(3, 4) : 1,
-      };
+      return { address: this.#crypto.addressFromPublicKey(publicKey), publicKey, weight: weights[i]! };
     });
     this.#set = createValidatorSet(members);
-    const byzantine = this.#drawFlag(this.#opts.byzantine, 0.3) && this.#opts.twins === 0;
+    const byzantine = this.#drawFlag(this.#opts.byzantine, 0.3) && this.#twins === null;
     const byzantineIndex = byzantine ? rng.int(0, n - 1) : -1;
     // A validator with a twin is byzantine as a whole (two processes sign with its key), so it is not "honest".
-    const twins = this.#opts.twins;
     for (let i = 0; i < n; i++) {
-      const role: Role = i === byzantineIndex ? "byzantine" : i < twins ? "twin" : "honest";
+      const role: Role = i === byzantineIndex ? "byzantine" : twinned.includes(i) ? "twin" : "honest";
       this.#addNode(role, i, keys[i]!, members[i]!.address, rng);
     }
-    for (let t = 0; t < this.#opts.twins; t++) this.#addNode("twin", t, keys[t]!, members[t]!.address, rng);
+    for (const t of twinned) this.#addNode("twin", t, keys[t]!, members[t]!.address, rng);
     if (byzantine) this.#faults.push(`byzantine:n${byzantineIndex}`);
-    if (this.#opts.twins > 0) this.#faults.push(`twins:${this.#opts.twins}`);
-    if (this.#drawFlag(this.#opts.outsider, 0.3)) {
+    if (this.#twins !== null) this.#faults.push(describeTwinsScenario(this.#twins));
+    if (this.#twins === null && this.#drawFlag(this.#opts.outsider, 0.3)) {
       const publicKey = this.#crypto.publicKeyFromPrivateKey(keys[n]!);
       const address = this.#crypto.addressFromPublicKey(publicKey);
       const heaviest = Math.max(...members.map((m) => m.weight));
@@ -268,7 +330,8 @@ class Simulation {
       this.#addNode("outsider", -1, keys[n]!, address, rng);
       this.#faults.push("outsider");
     }
-    this.#healAt = rng.int(500, 5000);
+    this.#healAt =
+      this.#twins === null ? rng.int(500, 5000) : scriptedRoundsMs(this.#opts.twinsRounds) + rng.int(0, 1000);
   }
 
   #drawFlag(mode: "never" | "always" | "seeded", p: number): boolean {
@@ -296,7 +359,8 @@ class Simulation {
   }
 
   run(): SimResult {
-    this.#planFaults();
+    if (this.#twins === null) this.#planFaults();
+    else this.#planTwins();
     for (const node of this.#nodes) if (node.role !== "byzantine") this.#boot(node);
     for (;;) {
       const next = this.#queue.pop();
@@ -308,8 +372,9 @@ class Simulation {
       if (this.#violations.some((v) => v.kind !== "liveness")) break;
       if (this.#done()) break;
       if (this.#now > this.#healAt + LIVENESS_WINDOW_MS) break;
+      if (this.#twins !== null && this.#checkStall()) break;
     }
-    if (!this.#done() && !this.#violations.some((v) => v.kind !== "liveness"))
+    if (!this.#done() && !this.#stalled && !this.#violations.some((v) => v.kind !== "liveness"))
       this.#violate(
         "liveness",
         `honest nodes did not all reach height ${this.#opts.heights} (at ${this.#minHonestHeight()})`,
@@ -323,7 +388,38 @@ class Simulation {
       virtualTimeMs: this.#now,
       traceHash: (this.#trace >>> 0).toString(16).padStart(8, "0"),
       faults: this.#faults,
+      chains: this.#nodes.map((node) => ({
+        node: node.index,
+        role: node.role,
+        label: this.#label(node),
+        blocks: node.chain.map((value) => bytesToHex(this.#crypto.hash(value))),
+      })),
+      twins:
+        this.#twins === null
+          ? null
+          : {
+              scenario: this.#twins,
+              description: describeTwinsScenario(this.#twins),
+              splitLeaderRounds: this.#splitLeaderRounds(this.#twins),
+            },
     };
+  }
+
+  #label(node: SimNode): string {
+    if (node.role === "outsider") return "outsider";
+    if (this.#twins !== null) return twinsInstanceLabel(this.#twins, node.index);
+    return `v${node.keyIndex}`;
+  }
+
+  /** Scripted rounds of height 1 whose proposer is twinned and has its two copies in different groups. */
+  #splitLeaderRounds(scenario: TwinsScenario): number {
+    let count = 0;
+    scenario.partitions.forEach((groups, round) => {
+      const proposer = this.#set.proposer(1, round);
+      const copies = this.#nodes.filter((n) => n.role === "twin" && equalBytes(n.address, proposer.address));
+      if (copies.length === 2 && groups[copies[0]!.index] !== groups[copies[1]!.index]) count++;
+    });
+    return count;
   }
 
   #honest(): SimNode[] {
@@ -336,6 +432,28 @@ class Simulation {
 
   #done(): boolean {
     return this.#healed && this.#healToCommit !== null && this.#minHonestHeight() >= this.#opts.heights;
+  }
+
+  /**
+   * Twins mode: after heal, the leading honest nodes are more than `TWINS_STALL_SLACK_ROUNDS` rounds past the f+2
+   * bound at their height (counted from the heal round at the height after heal, from round 0 at later heights).
+   */
+  #checkStall(): boolean {
+    if (!this.#healed) return false;
+    const honest = this.#honest().filter((n) => n.core !== null);
+    const top = Math.max(0, ...honest.map((n) => n.core!.height));
+    if (top <= this.#healHeight) return false;
+    const base = top === this.#healHeight + 1 ? this.#healRound : 0;
+    const limit = base + this.#f + 1 + TWINS_STALL_SLACK_ROUNDS;
+    const stuck = honest.find((n) => n.core!.height === top && n.core!.round > limit);
+    if (stuck === undefined) return false;
+    this.#stalled = true;
+    this.#violate(
+      "liveness",
+      `stalled at height ${top}: n${stuck.index} reached round ${stuck.core!.round} without a commit ` +
+        `(from round ${base}, bound f+2 = ${this.#f + 2})`,
+    );
+    return true;
   }
 
   #mix(a: number, b: number): void {
@@ -411,6 +529,19 @@ class Simulation {
       });
     }
     this.#at(heal, "heal", () => this.#heal());
+  }
+
+  /**
+   * Twins mode: a reliable network with seeded delays whose only faults are the scenario's partitions (applied in
+   * `#send` by message round until heal), then the heal after the scripted rounds.
+   */
+  #planTwins(): void {
+    const rng = this.#rng;
+    this.#delayMinMs = rng.int(1, 30);
+    this.#delayJitterMs = rng.int(0, 70);
+    for (const node of this.#nodes)
+      if (twinsKeyIndex(this.#twins!, node.index) !== node.keyIndex) throw new Error("twins: instance order");
+    this.#at(this.#healAt, "heal", () => this.#heal());
   }
 
   #at(at: number, label: string, run: () => void): void {
@@ -505,10 +636,29 @@ class Simulation {
         return;
       }
       target.walUnsynced++;
+      if (this.#twins !== null) this.#blockSync(target, event.from, event.message);
       this.#feed(target, { type: "message", from: String(event.from), message: event.message });
     } else {
       this.#feed(target, event.input);
     }
+  }
+
+  /**
+   * Twins mode stands in for block sync (packages/node/src/blockSync.ts): the scripted rounds apply at every height,
+   * so a majority group can commit hundreds of heights while a node is cut off, beyond the `DECISIONS_KEPT` heights
+   * the core answers a lagging peer with. When a message shows its sender is that far behind, this node's store
+   * sends the sender the block and certificate of the sender's height, which the sender's core checks as a whole.
+   */
+  #blockSync(node: SimNode, from: number, message: ConsensusMessage<Value>): void {
+    if (message.kind === "commit" || node.role === "outsider") return;
+    const h = message.height;
+    if (h < 1 || h > node.chain.length - DECISIONS_KEPT) return;
+    const commit: ConsensusMessage<Value> = {
+      kind: "commit",
+      value: node.chain[h - 1]!,
+      certificate: node.certificates[h - 1]!,
+    };
+    this.#send(node.index, from, commit);
   }
 
   #feed(node: SimNode, input: ConsensusInput<Value>): void {
@@ -617,6 +767,8 @@ class Simulation {
   #send(from: number, to: number, message: ConsensusMessage<Value>): void {
     const rng = this.#rng;
     if (this.#blocked.has(`${from}>${to}`)) return;
+    if (this.#twins !== null && !this.#healed && !twinsConnects(this.#twins, from, to, messageRound(message)))
+      return;
     if (rng.chance(this.#dropRate)) return;
     const copies = rng.chance(this.#dupRate) ? 2 : 1;
     for (let c = 0; c < copies; c++) {
@@ -638,8 +790,9 @@ class Simulation {
     node.certificates.push(certificate);
     const hash = bytesToHex(this.#crypto.hash(value));
     const first = this.#decided.get(height);
-    if (node.role !== "honest") {
-      // Twins are byzantine; only honest nodes must agree.
+    const mustAgree = node.role === "honest" || (node.role === "twin" && this.#opts.countTwinsInAgreement);
+    if (!mustAgree) {
+      // Twins are byzantine; only honest nodes must agree (unless the negative control counts them).
     } else if (first === undefined) this.#decided.set(height, hash);
     else if (first !== hash)
       this.#violate(
@@ -818,4 +971,31 @@ class Simulation {
       }
     }
   }
+}
+
+/** The round a message is about: its own, or its certificate's for a catch-up commit. */
+function messageRound(message: ConsensusMessage<Value>): number {
+  return message.kind === "commit" ? message.certificate.round : message.round;
+}
+
+/** Virtual time for `rounds` rounds that each run all three timeouts: the scripted phase of a Twins scenario. */
+function scriptedRoundsMs(rounds: number): number {
+  const t = SIM_TIMEOUTS;
+  let total = 0;
+  for (let r = 0; r < rounds; r++)
+    for (const base of [t.proposeMs, t.prevoteMs, t.precommitMs])
+      total += Math.min(base + r * t.deltaMs, t.timeoutMaxMs);
+  return total;
+}
+
+/**
+ * With at most f twins the twinned validators are the byzantine ones and must hold less than a third of the weight
+ * (3·b < W); the 3..4 weight draw can break that for n = 7, so twinned validators then take the smallest weight.
+ */
+function keepTwinsBelowAThird(weights: number[], twinned: readonly number[]): void {
+  const total = () => weights.reduce((a, b) => a + b, 0);
+  const twinWeight = () => twinned.reduce((a, i) => a + weights[i]!, 0);
+  if (3 * twinWeight() < total()) return;
+  const lightest = Math.min(...weights);
+  for (const i of twinned) weights[i] = lightest;
 }
