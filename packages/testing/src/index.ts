@@ -1,4 +1,5 @@
 export * from "./devKeys.js";
+export * from "./faultProxy.js";
 export * from "./fixedPorts.js";
 export * from "./jsonRpc.js";
 export * from "./nodeProcess.js";

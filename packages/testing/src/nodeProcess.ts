@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,6 +35,39 @@ export function createTestNetwork(
   return { layout, chainId };
 }
 
+/**
+ * Points a node's p2p peer list at other addresses (e.g. fault proxies); call it before the node starts. The file
+ * must be one `createTestNetwork` wrote: the peer entries it replaces are the `- { host: …, port: … }` lines.
+ */
+export function setNodePeers(configFile: string, peers: readonly { host: string; port: number }[]): void {
+  const text = readFileSync(configFile, "utf8");
+  const entry = /^ {4}- \{ host: [^,]+, port: \d+ \}\n/gm;
+  const block = /^( {2}peers:)(?: \[\])?\n(?: {4}- \{ host: [^,]+, port: \d+ \}\n)*/m;
+  if (!block.test(text)) throw new Error(`${configFile}: no p2p peers list found`);
+  const lines = peers.map((p) => `    - { host: ${p.host}, port: ${p.port} }\n`).join("");
+  const next = text.replace(
+    block,
+    (_all, head: string) => `${head}${peers.length === 0 ? " []" : ""}\n${lines}`,
+  );
+  if ((next.match(entry) ?? []).length !== peers.length)
+    throw new Error(`${configFile}: peers not rewritten`);
+  writeFileSync(configFile, next);
+}
+
+/** Every node process started here and not yet exited: killed if the test process exits first. */
+const children = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function register(child: ChildProcess): void {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once("exit", () => {
+    for (const c of children) c.kill("SIGKILL");
+  });
+}
+
 export interface NodeProcess {
   readonly process: ChildProcess;
   readonly rpcUrl: string;
@@ -46,6 +79,10 @@ export interface NodeProcess {
   stop(timeoutMs?: number): Promise<number | null>;
   /** SIGKILL: the crash case. */
   kill(): Promise<void>;
+  /** SIGSTOP: the process freezes with its sockets open (a hung or swapped-out node). */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
 }
 
 /**
@@ -71,6 +108,7 @@ export async function startNodeProcess(
       },
     },
   );
+  register(child);
   let log = "";
   let rpcUrl: string | undefined;
   let metricsUrl: string | undefined;
@@ -105,7 +143,13 @@ export async function startNodeProcess(
       reject(new Error(`node exited (${signal ?? code}) before it was ready:\n${log}`));
     });
   });
-  await ready;
+  try {
+    await ready;
+  } catch (error) {
+    // A node that did not come up is not left running.
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    throw error;
+  }
   const exited = new Promise<number | null>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
     else child.once("exit", (code) => resolve(code));
@@ -120,6 +164,8 @@ export async function startNodeProcess(
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
       child.kill("SIGTERM");
+      // A paused process handles SIGTERM only once it runs again.
+      child.kill("SIGCONT");
       const code = await exited;
       clearTimeout(timer);
       return code;
@@ -128,6 +174,12 @@ export async function startNodeProcess(
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGKILL");
       await exited;
+    },
+    pause() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGSTOP");
+    },
+    resume() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGCONT");
     },
   };
 }
