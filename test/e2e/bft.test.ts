@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import {
   createTestNetwork,
   devPrivateKeysHex,
@@ -94,6 +95,7 @@ describe("4-validator BFT network (real processes)", () => {
 
   afterAll(async () => {
     await Promise.all(nodes.map((n) => n?.stop()));
+    if (network !== undefined) rmSync(network.layout.dir, { recursive: true, force: true });
   });
 
   it("keeps committing with one validator killed, and the restarted one syncs the blocks it missed", async () => {

@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import {
   createTestNetwork,
   DEV_KEY_0,
@@ -5,6 +6,7 @@ import {
   rpcBatch,
   rpcCall,
   startNodeProcess,
+  type TestNetwork,
   waitFor,
 } from "@charter/testing";
 import { Wallet } from "ethers";
@@ -17,12 +19,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 describe("a pool holding more than one block", () => {
   let node: NodeProcess;
   // 1,000,000 gas per block: 47 transfers using 21,000 gas each, but each declares 50,000, so the 47th does not fit.
+  let network: TestNetwork | undefined;
   beforeAll(async () => {
-    const network = createTestNetwork({ blockIntervalMs: 300, gasLimit: 1_000_000n });
+    network = createTestNetwork({ blockIntervalMs: 300, gasLimit: 1_000_000n });
     node = await startNodeProcess(network.layout.nodes[0]!.configFile);
   });
   afterAll(async () => {
     await node?.stop();
+    if (network) rmSync(network.layout.dir, { recursive: true, force: true });
   });
 
   it("mines every transaction over several blocks", async () => {
