@@ -150,7 +150,7 @@ describe("ConsensusCore", () => {
     expect(sent(outs).some((v) => v.type === VoteType.precommit && v.blockHash !== null)).toBe(true);
   });
 
-  it("never counts a duplicate or an equivocating vote twice, and reports the equivocation", () => {
+  it("never counts a duplicate twice, nor an equivocating vote toward the other value, and reports it", () => {
     const { core, set } = setup({ me: 0 });
     const p = proposerOf(set, 1, 0);
     withValidProposal(core, p);
@@ -165,6 +165,156 @@ describe("ConsensusCore", () => {
     msg(mutated.core, 1, vote(1, VoteType.prevote, 0, A));
     const twice = msg(mutated.core, 1, vote(1, VoteType.prevote, 0, A));
     expect(sent(twice).some((v) => v.type === VoteType.precommit)).toBe(true);
+  });
+
+  it("an equivocator's second prevote completes a quorum for its value: lock and precommit", () => {
+    const { core, set } = setup({ me: 0 });
+    const p = proposerOf(set, 1, 0);
+    withValidProposal(core, p); // own prevote for A
+    const x = [1, 2, 3].find((i) => i !== p)!;
+    msg(core, p, vote(p, VoteType.prevote, 0, A));
+    // x prevotes B first (the only vote of it counted before the fix), then A.
+    expect(sent(msg(core, x, vote(x, VoteType.prevote, 0, B)))).toEqual([]);
+    const outs = msg(core, x, vote(x, VoteType.prevote, 0, A));
+    expect(outs.some((o) => o.type === "equivocation")).toBe(true);
+    const precommit = sent(outs).find((v) => v.type === VoteType.precommit);
+    expect(precommit?.blockHash).toEqual(crypto.hash(A));
+    // Its precommits likewise: x's precommit for A completes the commit after one for nil; one signature each.
+    msg(core, x, vote(x, VoteType.precommit, 0, null));
+    msg(core, p, vote(p, VoteType.precommit, 0, A));
+    const committed = msg(core, x, vote(x, VoteType.precommit, 0, A));
+    const commit = committed.find((o) => o.type === "commit");
+    expect(commit?.type).toBe("commit");
+    if (commit?.type !== "commit") return;
+    const signers = commit.certificate.signatures.map((sig) => sig.validator.join());
+    expect(new Set(signers).size).toBe(signers.length);
+    expect(signers).toHaveLength(3);
+    expect(commit.certificate.blockHash).toEqual(crypto.hash(A));
+  });
+
+  it("counts an equivocator once toward any value: prevote timeout and round skip", () => {
+    const { core, set } = setup({ me: 0 });
+    const p = proposerOf(set, 1, 0);
+    withValidProposal(core, p); // own prevote for A: any-value weight 1
+    const [x, y] = [1, 2, 3].filter((i) => i !== p) as [number, number];
+    const prevoteTimeout = (outs: ConsensusOutput<Uint8Array>[]) =>
+      outs.some((o) => o.type === "scheduleTimeout" && o.step === "prevote");
+    // x prevotes B and nil: 2 validators, 3 votes. No quorum of "any value" (3 of 4) yet.
+    expect(prevoteTimeout(msg(core, x, vote(x, VoteType.prevote, 0, B)))).toBe(false);
+    expect(prevoteTimeout(msg(core, x, vote(x, VoteType.prevote, 0, null)))).toBe(false);
+    // A third validator makes it a quorum.
+    expect(prevoteTimeout(msg(core, y, vote(y, VoteType.prevote, 0, B)))).toBe(true);
+    // L55: one validator's many votes for round 5 are one validator's weight (1 of 4), not f+1.
+    for (const value of [A, B, null]) {
+      msg(core, x, vote(x, VoteType.prevote, 5, value));
+      msg(core, x, vote(x, VoteType.precommit, 5, value));
+    }
+    expect(core.round).toBe(0);
+    msg(core, y, vote(y, VoteType.prevote, 5, null));
+    expect(core.round).toBe(5);
+  });
+
+  it("relays its POL on rebroadcast: the prevotes for its valid value and the proposal carrying it", () => {
+    const { core, set } = setup({ me: 0 });
+    const p = proposerOf(set, 1, 0);
+    const others = [1, 2, 3].filter((i) => i !== p);
+    withValidProposal(core, p);
+    const x = others[0]!;
+    msg(core, x, vote(x, VoteType.prevote, 0, B));
+    msg(core, x, vote(x, VoteType.prevote, 0, A)); // the equivocator's vote that completes the POL
+    msg(core, p, vote(p, VoteType.prevote, 0, A));
+    expect(sent(msg(core, others[1]!, vote(others[1]!, VoteType.prevote, 0, B))).length).toBe(0);
+    const outs = core.step({ type: "timeout", height: 1, round: 0, step: "rebroadcast" });
+    const broadcast = outs.flatMap((o) => (o.type === "broadcast" ? [o.message] : []));
+    const relayed = broadcast.filter((m) => m.kind === "vote" && m.validator.join() !== addrs[0]!.join());
+    // Exactly the POL: the prevotes for A in round 0 of x and of p, not x's prevote for B nor anything else.
+    expect(relayed.map((m) => (m.kind === "vote" ? [m.validator.join(), m.type, m.round] : null))).toEqual(
+      [x, p].map((i) => [addrs[i]!.join(), VoteType.prevote, 0]),
+    );
+    expect(
+      relayed.every(
+        (m) => m.kind === "vote" && m.blockHash !== null && m.blockHash.join() === crypto.hash(A).join(),
+      ),
+    ).toBe(true);
+    const proposals = broadcast.filter((m) => m.kind === "proposal");
+    expect(proposals).toHaveLength(1);
+    expect(proposals[0]!.kind === "proposal" && proposals[0]!.value).toEqual(A);
+    // Its own prevote and precommit are re-sent once each, as before.
+    const own = broadcast.filter((m) => m.kind === "vote" && m.validator.join() === addrs[0]!.join());
+    expect(own.map((m) => (m.kind === "vote" ? m.type : 0))).toEqual([VoteType.prevote, VoteType.precommit]);
+    // Without a valid value there is nothing to relay.
+    const fresh = setup({ me: 0 });
+    const quiet = fresh.core.step({ type: "timeout", height: 1, round: 0, step: "rebroadcast" });
+    expect(quiet.filter((o) => o.type === "broadcast")).toEqual([]);
+  });
+
+  it("learns the value of a non-first proposal of a round only when a quorum prevoted it", () => {
+    const { core, set } = setup({ me: 0 });
+    const p = proposerOf(set, 1, 0);
+    const others = [1, 2, 3].filter((i) => i !== p);
+    // The proposer equivocates: B reaches this node first, then A.
+    msg(core, p, proposal(p, 0, B));
+    const validations = (outs: ConsensusOutput<Uint8Array>[]) =>
+      outs.flatMap((o) => (o.type === "requestValidation" ? [o.blockHash.join()] : []));
+    expect(validations(msg(core, p, proposal(p, 0, A)))).toEqual([]);
+    // A quorum prevoted A in round 0 (relayed to us): now the value of A is learned from its proposal.
+    for (const v of [p, ...others]) msg(core, v, vote(v, VoteType.prevote, 0, A));
+    expect(validations(msg(core, p, proposal(p, 0, A)))).toEqual([crypto.hash(A).join()]);
+    expect(validations(msg(core, p, proposal(p, 0, A)))).toEqual([]);
+  });
+
+  it("a proposer that learns a POL while the application builds its block proposes the valid value", () => {
+    const probe = setup();
+    const me = proposerOf(probe.set, 1, 1);
+    const { core, set } = setup({ me });
+    const others = [0, 1, 2, 3].filter((i) => i !== me);
+    // f+1 weight of round-1 messages: this node joins round 1, where it proposes, and asks for a block.
+    msg(core, others[0]!, vote(others[0]!, VoteType.prevote, 1, null));
+    const joined = msg(core, others[1]!, vote(others[1]!, VoteType.prevote, 1, null));
+    expect(core.round).toBe(1);
+    expect(joined.some((o) => o.type === "requestProposal" && o.round === 1)).toBe(true);
+    // Meanwhile the POL of round 0 for A arrives: the proposal of round 0 and a quorum of prevotes for A.
+    const p0 = proposerOf(set, 1, 0);
+    withValidProposal(core, p0, 0);
+    for (const v of others) msg(core, v, vote(v, VoteType.prevote, 0, A));
+    const outs = core.step({ type: "proposalBuilt", height: 1, round: 1, value: B });
+    const proposed = outs.flatMap((o) =>
+      o.type === "broadcast" && o.message.kind === "proposal" ? [o.message] : [],
+    );
+    expect(proposed).toHaveLength(1);
+    expect(proposed[0]!.value).toEqual(A);
+    expect(proposed[0]!.validRound).toBe(0);
+  });
+
+  it("takes a POL for the other proposal of an equivocating proposer as its valid value, without locking", () => {
+    const { core, set } = setup({ me: 0 });
+    const p = proposerOf(set, 1, 0);
+    const others = [1, 2, 3];
+    // The proposer equivocates: B reaches this node first, and it prevotes B.
+    msg(core, p, proposal(p, 0, B));
+    const prevoted = core.step({ type: "blockValidated", height: 1, blockHash: crypto.hash(B), valid: true });
+    expect(sent(prevoted)[0]?.blockHash).toEqual(crypto.hash(B));
+    // The three others prevote A, and A's proposal arrives too: a POL for A in the current round.
+    for (const v of others) msg(core, v, vote(v, VoteType.prevote, 0, A));
+    msg(core, p, proposal(p, 0, A));
+    const outs = core.step({ type: "blockValidated", height: 1, blockHash: crypto.hash(A), valid: true });
+    // No lock and no precommit for A: its prevote was for B (L36 needs the round's proposal it holds).
+    expect(sent(outs).some((v) => v.type === VoteType.precommit && v.blockHash !== null)).toBe(false);
+    const timedOut = core.step({ type: "timeout", height: 1, round: 0, step: "prevote" });
+    expect(sent(timedOut)[0]?.blockHash).toBeNull();
+    const record = timedOut.flatMap((o) => (o.type === "persist" ? [o.record] : [])).at(-1);
+    expect(record?.lockedRound).toBe(-1);
+    expect(record?.validRound).toBe(0);
+    expect(record?.validValue).toEqual(A);
+    // But A at round 0 is its valid value: it relays that POL on rebroadcast.
+    const relay = core
+      .step({ type: "timeout", height: 1, round: 0, step: "rebroadcast" })
+      .flatMap((o) => (o.type === "broadcast" ? [o.message] : []))
+      .filter(
+        (m) => m.kind !== "commit" && m.blockHash !== null && m.blockHash.join() === crypto.hash(A).join(),
+      );
+    expect(relay.filter((m) => m.kind === "proposal")).toHaveLength(1);
+    expect(relay.filter((m) => m.kind === "vote")).toHaveLength(3);
   });
 
   it("rejects votes from non-validators and votes with a forged signature", () => {

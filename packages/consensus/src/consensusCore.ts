@@ -172,6 +172,8 @@ interface HeightState<Value> {
   readonly proposals: Map<number, Proposal<Value>>;
   readonly votes: Map<number, RoundVotes>;
   readonly values: Map<string, Value>;
+  /** Per known value, the first proposal that carried it: what the POL relay sends so others learn the value. */
+  readonly carriers: Map<string, Proposal<Value>>;
   readonly verdicts: Map<string, Verdict>;
   readonly prevoteTimeoutScheduled: Set<number>;
   readonly precommitTimeoutScheduled: Set<number>;
@@ -272,6 +274,7 @@ export class ConsensusCore<Value> {
       proposals: new Map(),
       votes: new Map(),
       values: new Map(),
+      carriers: new Map(),
       verdicts: new Map(),
       prevoteTimeoutScheduled: new Set(),
       precommitTimeoutScheduled: new Set(),
@@ -324,6 +327,7 @@ export class ConsensusCore<Value> {
         s.proposals.set(m.round, m);
         const key = blockKey(m.blockHash);
         s.values.set(key, m.value);
+        if (!s.carriers.has(key)) s.carriers.set(key, m);
         s.verdicts.set(key, "valid");
       } else {
         this.#addVote(s, m, out);
@@ -373,8 +377,12 @@ export class ConsensusCore<Value> {
     const s = this.#state;
     if (s === null || s.height !== height) return;
     if (step === TimeoutStep.rebroadcast) {
-      // Lossy links drop messages; re-sending our own keeps every honest message arriving eventually (liveness).
-      if (s.step !== RoundStep.commit) for (const m of s.own) out.push({ type: "broadcast", message: m });
+      // Lossy links drop messages; re-sending our own keeps every honest message arriving eventually (liveness),
+      // and relaying our POL makes every honest node see the votes that justify our valid value (spec section 6).
+      if (s.step !== RoundStep.commit) {
+        for (const m of s.own) out.push({ type: "broadcast", message: m });
+        for (const m of this.#polRelay(s)) out.push({ type: "broadcast", message: m });
+      }
       out.push({ type: "scheduleTimeout", height, round: 0, step, durationMs: this.#timeouts.rebroadcastMs });
       return;
     }
@@ -387,11 +395,31 @@ export class ConsensusCore<Value> {
       this.#enterNewRound(round + 1, out); // L65
   }
 
+  /**
+   * POL relay (spec section 6): the prevotes this node holds for `validValue` in `validRound` (the proof-of-lock, a
+   * quorum unless `validValue` was restored from the WAL without them) and a proposal that carries the value, none
+   * of them already among its own messages. Others' signed messages, re-verified by every receiver. Bounded: one
+   * value of the current height, at most one vote per validator and one proposal.
+   */
+  #polRelay(s: HeightState<Value>): (Proposal<Value> | Vote)[] {
+    if (s.validValue === null || s.validRound < 0) return [];
+    const key = blockKey(this.#modules.hashValue(s.validValue));
+    const own = new Set<Proposal<Value> | Vote>(s.own);
+    const relay: (Proposal<Value> | Vote)[] = [];
+    const carrier = s.carriers.get(key);
+    if (carrier !== undefined && !own.has(carrier)) relay.push(carrier);
+    for (const v of s.votes.get(s.validRound)?.prevotes.votesFor(key) ?? []) if (!own.has(v)) relay.push(v);
+    return relay;
+  }
+
   #onProposalBuilt(height: number, round: number, value: Value, out: ConsensusOutput<Value>[]): void {
     const s = this.#state;
     if (s === null || s.height !== height || s.round !== round || s.step !== RoundStep.propose) return;
     if (s.proposals.has(round)) return;
-    this.#signProposal(value, -1, out);
+    // The valid-value rule may have fired while the application was building (a POL that arrived late, section 5):
+    // then this node proposes its valid value, as it would have on entering the round (L15).
+    if (s.validValue !== null && s.validRound < round) this.#signProposal(s.validValue, s.validRound, out);
+    else this.#signProposal(value, -1, out);
   }
 
   // ---- signing: the only place messages are created; persist always precedes the send ----
@@ -450,6 +478,7 @@ export class ConsensusCore<Value> {
     const key = blockKey(blockHash);
     s.proposals.set(s.round, proposal);
     s.values.set(key, value);
+    if (!s.carriers.has(key)) s.carriers.set(key, proposal);
     s.verdicts.set(key, "valid");
     this.#signAndSend(proposal, out);
   }
@@ -519,8 +548,17 @@ export class ConsensusCore<Value> {
       return;
     }
     if (message.kind === "proposal") {
-      if (s.proposals.has(message.round)) return; // the first proposal of a round wins; others are equivocation
-      s.proposals.set(message.round, message);
+      const first = s.proposals.get(message.round);
+      const key = blockKey(message.blockHash);
+      if (first === undefined) {
+        s.proposals.set(message.round, message);
+      } else if (!this.#hasPrevoteQuorum(s, key)) {
+        // The first proposal of a round wins; a different one is equivocation and is dropped, except that its value
+        // is learned when a quorum prevoted it in some round (a POL, e.g. relayed): the valid-value rule needs the
+        // value to adopt that POL. Bounded: few values per round can have a prevote quorum.
+        return;
+      }
+      if (!s.carriers.has(key)) s.carriers.set(key, message);
       this.#learnValue(s, message.blockHash, message.value, out);
     } else {
       this.#addVote(s, message, out);
@@ -543,8 +581,8 @@ export class ConsensusCore<Value> {
       return;
     }
     // The certificate is checked as a whole, like block sync does: every signature a valid precommit of a distinct
-    // member, together a quorum. It is not merged into the vote sets, where an equivocating validator's earlier
-    // vote would hide its signature and leave a node that is behind unable to ever catch up.
+    // member, together a quorum. It is not merged into the vote sets: whether a byzantine signer's vote is kept
+    // there depends on what arrived before it (the `VOTES_PER_VALIDATOR_SLOT_MAX` bound), and catching up must not.
     const seen = new Set<string>();
     let weight = 0;
     for (const sig of c.signatures.slice(0, s.validators.validators.length)) {
@@ -580,6 +618,11 @@ export class ConsensusCore<Value> {
     }
     if (s.certified === null) s.certified = message;
     this.#learnValue(s, c.blockHash, message.value, out);
+  }
+
+  #hasPrevoteQuorum(s: HeightState<Value>, key: string): boolean {
+    for (const rv of s.votes.values()) if (this.#quorum(s, rv.prevotes.weightFor(key))) return true;
+    return false;
   }
 
   #learnValue(
@@ -651,9 +694,14 @@ export class ConsensusCore<Value> {
     }
     const set = vote.type === VoteType.prevote ? rv.prevotes : rv.precommits;
     const weight = s.validators.byAddress(vote.validator)?.weight ?? this.#heaviestWeight(s);
-    const first = set.voteOf(vote.validator);
+    const first = set.votesOf(vote.validator)[0];
     const result = set.add(vote, weight);
-    if (result === AddVoteResult.equivocation && first !== undefined)
+    // Evidence either way; the conflicting vote still counts toward its own value unless the per-validator bound
+    // dropped it (spec section 1).
+    if (
+      (result === AddVoteResult.equivocation || result === AddVoteResult.equivocationDropped) &&
+      first !== undefined
+    )
       out.push({ type: "equivocation", first, second: vote });
   }
 
@@ -766,15 +814,17 @@ export class ConsensusCore<Value> {
   }
 
   /**
-   * The valid-value rule extended to earlier rounds: a quorum of prevotes for a known, valid value in a round
-   * `validRound < r' < round` (which Algorithm 1 only notices while in r') becomes the valid value. It changes
-   * only what this node proposes, never a lock, and receivers still check the POL themselves (L28), so safety
-   * is untouched; without it, a node that learns of a POL late proposes a fresh value that every locked node must
-   * refuse, and one more round is lost after heal.
+   * The valid-value rule extended to earlier rounds and other values: a quorum of prevotes for a known, valid value
+   * in a round `validRound < r' < round`, or in `r' = round` once past step propose, becomes the valid value.
+   * Algorithm 1 only notices it while in r' and for the proposal it holds (L36), which misses a POL that arrives
+   * late and one for the other proposal of an equivocating proposer. It changes only what this node proposes, never
+   * a lock, and receivers still check the POL themselves (L28), so safety is untouched; without it, a node that
+   * learns of a POL late proposes a fresh value that every locked node must refuse, and a round is lost after heal.
    */
   #updateValidValueFromEarlierRound(s: HeightState<Value>): boolean {
     for (const [round, rv] of s.votes) {
-      if (round <= s.validRound || round >= s.round) continue;
+      if (round <= s.validRound || round > s.round || (round === s.round && s.step === RoundStep.propose))
+        continue;
       for (const key of rv.prevotes.keys()) {
         if (key === "nil" || !this.#quorum(s, rv.prevotes.weightFor(key))) continue;
         const value = s.values.get(key);

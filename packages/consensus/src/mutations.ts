@@ -11,7 +11,11 @@ export interface ConsensusMutations {
   readonly forgetLockOnRestart?: boolean;
   /** Proposal and vote signatures are not checked. */
   readonly skipSignatureCheck?: boolean;
-  /** A repeated or conflicting vote from one validator is counted again. */
+  /**
+   * A repeated vote (same validator, slot and value) is counted again, toward its value and toward "any value", and
+   * a catch-up certificate may count one validator's signature twice. (A conflicting vote counts toward its own value
+   * in correct code too, spec section 1, so the planted bug is the repeat.)
+   */
   readonly countVotesTwice?: boolean;
   /** Votes from addresses outside the set are accepted with the heaviest member's weight and no signature check. */
   readonly acceptNonValidatorVotes?: boolean;

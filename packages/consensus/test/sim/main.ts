@@ -102,6 +102,7 @@ function formatTwins(s: TwinsSummary, from: number): string {
     `liveness violations: ${s.livenessViolations.length} in ${s.livenessFailingSeeds.length} scenarios (${percent(s.livenessFailingSeeds.length, run)})${s.negativeControl ? " (not checked here)" : ""}`,
     `forks (final chains compared, ${s.twinsCountedInAgreement ? "twin copies counted as honest" : "honest processes"}): ${s.forkSeeds.length} scenarios (${percent(s.forkSeeds.length, run)}); among all processes: ${s.anyForkSeeds.length}`,
     `forks detected by the checker: ${s.detectedForkSeeds.length} of ${s.forkSeeds.length}; missed: ${s.undetectedForkSeeds.length}; alarms without a fork: ${s.falseAlarmSeeds.length}`,
+    `heal-to-commit rounds: p50 ${s.healToCommit.p50} p99 ${s.healToCommit.p99} max ${s.healToCommit.max}`,
     `scenarios/s: ${(run / Math.max(s.seconds, 1e-9)).toFixed(1)}`,
   ];
   for (const r of s.seedReports.slice(0, 20)) {

@@ -50,6 +50,8 @@ export interface TwinsSummary {
   readonly undetectedForkSeeds: readonly number[];
   /** Seeds with an agreement violation but no fork in the chains: must be empty (no false alarm). */
   readonly falseAlarmSeeds: readonly number[];
+  /** Rounds from heal to the first commit after it, over the seeds that committed after heal. */
+  readonly healToCommit: { readonly p50: number; readonly p99: number; readonly max: number };
   /** Seeds with a violation or a fork (at most `SEED_REPORTS_MAX`), and every seed of a run of at most 10. */
   readonly seedReports: readonly TwinsSeedReport[];
   readonly seconds: number;
@@ -113,6 +115,7 @@ export function runTwins(campaign: TwinsCampaign): TwinsSummary {
   const scenarios = new Set<string>();
   const reports: TwinsSeedReport[] = [];
   let splitLeader = 0;
+  const healRounds: number[] = [];
   for (let seed = campaign.first; seed < campaign.first + campaign.count; seed++) {
     const result = runSeed(seed, {
       validators: campaign.validators,
@@ -123,6 +126,7 @@ export function runTwins(campaign: TwinsCampaign): TwinsSummary {
       countTwinsInAgreement: countTwins,
     });
     scenarios.add(result.twins!.description);
+    if (result.healToCommitRounds !== null) healRounds.push(result.healToCommitRounds);
     if (result.twins!.splitLeaderRounds > 0) splitLeader++;
     const live = result.violations.filter((v) => v.kind === "liveness");
     const unsafe = result.violations.filter((v) => v.kind !== "liveness");
@@ -147,6 +151,9 @@ export function runTwins(campaign: TwinsCampaign): TwinsSummary {
         forkHeights: forks,
       });
   }
+  healRounds.sort((a, b) => a - b);
+  const at = (q: number) =>
+    healRounds[Math.min(healRounds.length - 1, Math.floor(q * healRounds.length))] ?? 0;
   return {
     scenariosRun: campaign.count,
     scenarioSpace: twinsScenarioSpace({
@@ -167,6 +174,7 @@ export function runTwins(campaign: TwinsCampaign): TwinsSummary {
     detectedForkSeeds: seeds.detected,
     undetectedForkSeeds: seeds.undetected,
     falseAlarmSeeds: seeds.falseAlarm,
+    healToCommit: { p50: at(0.5), p99: at(0.99), max: healRounds.at(-1) ?? 0 },
     seedReports: reports,
     seconds: (performance.now() - started) / 1000,
   };
