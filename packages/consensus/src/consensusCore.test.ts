@@ -248,6 +248,41 @@ describe("ConsensusCore", () => {
     expect(quiet.filter((o) => o.type === "broadcast")).toEqual([]);
   });
 
+  it("relays on rebroadcast the precommits of the round it left, and they move a node stuck in it", () => {
+    // Simulator seed 2478: this node (0) leaves round 0 on timeoutPrecommit after a precommit quorum of any values
+    // that includes the precommit of a byzantine validator (z) that no other honest node received.
+    const { core } = setup({ me: 0 });
+    const [x, y, z] = [1, 2, 3] as const;
+    const precommitTimeout = (outs: ConsensusOutput<Uint8Array>[]) =>
+      outs.some((o) => o.type === "scheduleTimeout" && o.step === "precommit" && o.round === 0);
+    const rebroadcast = (c: ConsensusCore<Uint8Array>) =>
+      sent(c.step({ type: "timeout", height: 1, round: 0, step: "rebroadcast" })).filter(
+        (v) => v.validator.join() !== addrs[0]!.join(),
+      );
+    msg(core, z, vote(z, VoteType.precommit, 0, B)); // z equivocates: B first, then nil
+    msg(core, x, vote(x, VoteType.precommit, 0, null));
+    msg(core, z, vote(z, VoteType.precommit, 0, null));
+    expect(precommitTimeout(msg(core, y, vote(y, VoteType.precommit, 0, null)))).toBe(true);
+    expect(rebroadcast(core)).toEqual([]); // still in round 0: nothing of others to relay
+    core.step({ type: "timeout", height: 1, round: 0, step: "precommit" });
+    expect(core.round).toBe(1);
+    const relayed = rebroadcast(core);
+    // One precommit of round 0 per validator, none of its own; for z the one for the heavier value (nil, 3 of 4).
+    expect(relayed.map((v) => [v.validator.join(), v.type, v.round, v.blockHash])).toEqual(
+      [z, x, y].map((i) => [addrs[i]!.join(), VoteType.precommit, 0, null]),
+    );
+    // Node x is still in round 0 and never received z's precommit: its own and y's are no quorum.
+    const stuck = setup({ me: x });
+    stuck.core.step({ type: "timeout", height: 1, round: 0, step: "propose" }); // prevote nil (L57)
+    const own = stuck.core.step({ type: "timeout", height: 1, round: 0, step: "prevote" }); // precommit nil (L61)
+    expect(sent(own).map((v) => v.type)).toEqual([VoteType.precommit]);
+    expect(precommitTimeout(msg(stuck.core, y, vote(y, VoteType.precommit, 0, null)))).toBe(false);
+    // The relayed precommits complete its quorum of any values: it schedules timeoutPrecommit and leaves round 0.
+    expect(precommitTimeout(relayed.flatMap((v) => msg(stuck.core, 0, v)))).toBe(true);
+    stuck.core.step({ type: "timeout", height: 1, round: 0, step: "precommit" });
+    expect(stuck.core.round).toBe(1);
+  });
+
   it("learns the value of a non-first proposal of a round only when a quorum prevoted it", () => {
     const { core, set } = setup({ me: 0 });
     const p = proposerOf(set, 1, 0);

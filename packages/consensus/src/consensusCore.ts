@@ -165,6 +165,11 @@ interface HeightState<Value> {
   readonly validators: ValidatorSet;
   round: number;
   step: RoundStep;
+  /**
+   * The round this node was in before it entered `round` (−1 in round 0, and after a restart, which loses the votes
+   * of others): whose precommits the precommit relay sends (spec section 6).
+   */
+  leftRound: number;
   lockedRound: number;
   lockedValue: Value | null;
   validRound: number;
@@ -267,6 +272,7 @@ export class ConsensusCore<Value> {
       validators,
       round: 0,
       step: RoundStep.propose,
+      leftRound: -1,
       lockedRound: -1,
       lockedValue: null,
       validRound: -1,
@@ -354,6 +360,7 @@ export class ConsensusCore<Value> {
   #enterNewRound(round: number, out: ConsensusOutput<Value>[]): void {
     const s = this.#state!;
     assert(s.step !== RoundStep.commit, "enterNewRound after the height was decided");
+    if (round > s.round) s.leftRound = s.round;
     s.round = round;
     s.step = RoundStep.propose;
     const proposer = s.validators.proposer(s.height, round);
@@ -378,10 +385,12 @@ export class ConsensusCore<Value> {
     if (s === null || s.height !== height) return;
     if (step === TimeoutStep.rebroadcast) {
       // Lossy links drop messages; re-sending our own keeps every honest message arriving eventually (liveness),
-      // and relaying our POL makes every honest node see the votes that justify our valid value (spec section 6).
+      // relaying our POL makes every honest node see the votes that justify our valid value, and relaying the
+      // precommits of the round we left lets every honest node still in it leave it too (spec section 6).
       if (s.step !== RoundStep.commit) {
         for (const m of s.own) out.push({ type: "broadcast", message: m });
         for (const m of this.#polRelay(s)) out.push({ type: "broadcast", message: m });
+        for (const m of this.#precommitRelay(s)) out.push({ type: "broadcast", message: m });
       }
       out.push({ type: "scheduleTimeout", height, round: 0, step, durationMs: this.#timeouts.rebroadcastMs });
       return;
@@ -410,6 +419,21 @@ export class ConsensusCore<Value> {
     if (carrier !== undefined && !own.has(carrier)) relay.push(carrier);
     for (const v of s.votes.get(s.validRound)?.prevotes.votesFor(key) ?? []) if (!own.has(v)) relay.push(v);
     return relay;
+  }
+
+  /**
+   * Precommit relay (spec section 6): the precommits this node holds from the round it left most recently at this
+   * height, one per validator (for an equivocator, the one for the heaviest value), leaving out its own (re-sent
+   * anyway). When it left that round on timeoutPrecommit (L47, L65) they are a quorum of any values, possibly with
+   * a byzantine precommit that no other honest node received; relayed, they let every honest node still in that
+   * round schedule timeoutPrecommit too, or skip to it (L55) from an earlier round. Others' signed votes, re-verified
+   * by every receiver. Bounded: one round of the current height, at most one vote per validator.
+   */
+  #precommitRelay(s: HeightState<Value>): Vote[] {
+    if (s.leftRound < 0) return [];
+    const own = new Set<Proposal<Value> | Vote>(s.own);
+    const precommits = s.votes.get(s.leftRound)?.precommits.onePerValidator() ?? [];
+    return precommits.filter((v) => !own.has(v));
   }
 
   #onProposalBuilt(height: number, round: number, value: Value, out: ConsensusOutput<Value>[]): void {

@@ -98,6 +98,8 @@ export interface ConsensusEngineModules<Executed extends ExecutedBlockLike> {
 export const CATCH_UP_RESEND_MS = 1_000;
 /** Catch-up answers remembered for rate limiting; the table is simply reset when it fills. */
 const CATCH_UP_TRACKED_MAX = 4_096;
+/** Equivocation slots already logged at warn level; the table is reset when it fills and when the height moves on. */
+const EQUIVOCATIONS_TRACKED_MAX = 4_096;
 
 export class ConsensusEngine<Executed extends ExecutedBlockLike> {
   readonly #options: ConsensusEngineOptions;
@@ -114,6 +116,9 @@ export class ConsensusEngine<Executed extends ExecutedBlockLike> {
   readonly #timers = new Map<string, { readonly height: number; readonly cancel: () => void }>();
   /** When each (peer, height) catch-up was last sent, to send a decided block to a lagging peer once a while. */
   readonly #catchUpSentAt = new Map<string, number>();
+  /** (validator, round, type) of the equivocations logged at `#equivocationHeight`, so each is warned about once. */
+  readonly #equivocationsLogged = new Set<string>();
+  #equivocationHeight = 0;
   #lastCommit: CommitCertificate | null = null;
   /** Highest height any peer's message carried: tells whether this node is behind. */
   #peerHeightMax = 0;
@@ -280,17 +285,27 @@ export class ConsensusEngine<Executed extends ExecutedBlockLike> {
       case "rejected":
         logger.debug({ from: output.from, reason: output.error.message }, "consensus message rejected");
         return;
-      case "equivocation":
-        logger.warn(
-          {
-            validator: bytesToHex(output.first.validator),
-            height: output.first.height,
-            round: output.first.round,
-            type: output.first.type,
-          },
-          "validator signed two different votes for one slot",
-        );
+      case "equivocation": {
+        // Once per slot: a byzantine validator past the per-slot vote cap has its dropped votes reported again on
+        // every copy that arrives (rebroadcast, relays), and one warning per copy would flood the log.
+        const { validator, height, round, type } = output.first;
+        const fields = { validator: bytesToHex(validator), height, round, type };
+        if (
+          height !== this.#equivocationHeight ||
+          this.#equivocationsLogged.size >= EQUIVOCATIONS_TRACKED_MAX
+        ) {
+          this.#equivocationsLogged.clear();
+          this.#equivocationHeight = height;
+        }
+        const slot = `${fields.validator}/${round}/${type}`;
+        if (this.#equivocationsLogged.has(slot)) {
+          logger.debug(fields, "validator signed two different votes for one slot (again)");
+          return;
+        }
+        this.#equivocationsLogged.add(slot);
+        logger.warn(fields, "validator signed two different votes for one slot");
         return;
+      }
     }
   }
 

@@ -94,4 +94,24 @@ describe("VoteSet", () => {
     // Any-value weight still counts each of the four validators once.
     expect(set.anyWeight).toBe(4);
   });
+
+  it("onePerValidator: one vote each, an equivocator's for its heaviest value (the oldest on a tie)", () => {
+    const set = new VoteSet({ countTwice: false });
+    set.add(vote(2, B), 1); // validator 2 equivocates: B first, then A, which others voted for too
+    set.add(vote(0, A), 1);
+    set.add(vote(2, A), 1);
+    set.add(vote(1, A), 1);
+    set.add(vote(3, null), 1); // validator 3: nil, then 7; both weigh 1, so its older vote (nil) is chosen
+    set.add(vote(3, 7), 1);
+    const chosen = set.onePerValidator();
+    expect(chosen.map((v) => [v.validator[0], v.blockHash?.[0] ?? null])).toEqual([
+      [3, A],
+      [1, A],
+      [2, A],
+      [4, null],
+    ]);
+    // The same weight of any value as the whole set, and A keeps all its weight.
+    expect(chosen).toHaveLength(set.anyWeight);
+    expect(chosen.filter((v) => v.blockHash?.[0] === A)).toHaveLength(set.weightFor(key(A)));
+  });
 });

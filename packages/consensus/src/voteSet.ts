@@ -129,6 +129,29 @@ export class VoteSet {
     return this.#votesByBlock.get(key) ?? [];
   }
 
+  /**
+   * One kept vote per validator, in first-seen order of the validators: its only one, or for an equivocator the one
+   * whose value has the most weight here (the oldest on a tie). Weight of any value (`anyWeight`) is the same over
+   * these votes as over the whole set, and a value with a quorum here keeps it (section 1: such a value outweighs
+   * every other value of the slot, so each of its voters' heaviest vote is for it). What the precommit relay sends.
+   */
+  onePerValidator(): Vote[] {
+    const chosen: Vote[] = [];
+    for (const kept of this.#byValidator.values()) {
+      let best = kept[0]!;
+      let bestWeight = this.weightFor(blockKey(best.blockHash));
+      for (const v of kept.slice(1)) {
+        const w = this.weightFor(blockKey(v.blockHash));
+        if (w > bestWeight) {
+          best = v;
+          bestWeight = w;
+        }
+      }
+      chosen.push(best);
+    }
+    return chosen;
+  }
+
   /** Block keys that have any weight, in first-seen order. */
   keys(): IterableIterator<string> {
     return this.#weightByBlock.keys();

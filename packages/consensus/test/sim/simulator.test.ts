@@ -16,6 +16,16 @@ describe("consensus simulator", () => {
     expect(summary.healToCommit.max).toBeLessThanOrEqual(4);
   });
 
+  it("regression: the seeds beyond 1,000 that stalled in round 0 before the precommit relay", () => {
+    // In each, one honest node left round 0 on a precommit quorum that held a byzantine precommit the other two
+    // honest nodes never received, and they waited in round 0 for good (spec sections 6 and 11.2).
+    for (const seed of [2478, 19870, 29411]) {
+      const result = runSeed(seed, { validators: 4, heights: 3 });
+      expect(result.violations).toEqual([]);
+      expect(result.healToCommitRounds).toBeLessThanOrEqual(3);
+    }
+  });
+
   it("a seed reproduces bit for bit", () => {
     for (const seed of [3, 77, 901]) {
       const a = runSeed(seed, { validators: 4 });
