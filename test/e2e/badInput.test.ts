@@ -44,7 +44,7 @@ const queuedSender = new Wallet(keys[12]!);
 const unfunded = Wallet.createRandom();
 
 beforeAll(async () => {
-  network = createTestNetwork({ blockIntervalMs: 200 });
+  network = await createTestNetwork({ blockIntervalMs: 200 });
   node = await startNodeProcess(network.layout.nodes[0]!.configFile);
 });
 

@@ -88,7 +88,7 @@ describe("4-validator BFT network (real processes)", () => {
   }
 
   beforeAll(async () => {
-    network = createTestNetwork({ validators: 4, blockIntervalMs: 300 });
+    network = await createTestNetwork({ validators: 4, blockIntervalMs: 300 });
     await Promise.all([0, 1, 2, 3].map(start));
     await Promise.all([0, 1, 2, 3].map((i) => waitForHeight(i, 2)));
   });

@@ -21,7 +21,7 @@ describe("a pool holding more than one block", () => {
   // 1,000,000 gas per block: 47 transfers using 21,000 gas each, but each declares 50,000, so the 47th does not fit.
   let network: TestNetwork | undefined;
   beforeAll(async () => {
-    network = createTestNetwork({ blockIntervalMs: 300, gasLimit: 1_000_000n });
+    network = await createTestNetwork({ blockIntervalMs: 300, gasLimit: 1_000_000n });
     node = await startNodeProcess(network.layout.nodes[0]!.configFile);
   });
   afterAll(async () => {

@@ -47,9 +47,19 @@ class Cluster {
   /** Set by `shutdown`: load loops still running after a failed test end. */
   down = false;
 
-  constructor(readonly size: number) {
-    this.network = createTestNetwork({ validators: size, blockIntervalMs: BLOCK_INTERVAL_MS });
+  private constructor(
+    readonly size: number,
+    network: TestNetwork,
+  ) {
+    this.network = network;
     this.nodes = Array.from({ length: size }, () => undefined);
+  }
+
+  static async create(size: number): Promise<Cluster> {
+    return new Cluster(
+      size,
+      await createTestNetwork({ validators: size, blockIntervalMs: BLOCK_INTERVAL_MS }),
+    );
   }
 
   get indices(): number[] {
@@ -460,7 +470,7 @@ describe("T3 chaos: SIGSTOP/SIGCONT of one of 4 validators", () => {
   let cluster: Cluster;
 
   beforeAll(async () => {
-    cluster = new Cluster(4);
+    cluster = await Cluster.create(4);
     await cluster.start(cluster.indices);
     await cluster.waitForHeight(cluster.indices, 2);
   });
@@ -507,7 +517,7 @@ describe("T3 chaos: link faults on one of 4 validators, through fault proxies", 
     proxies().reduce((n, p) => n + p.stats().bytesDropped.toTarget + p.stats().bytesDropped.fromTarget, 0);
 
   beforeAll(async () => {
-    cluster = new Cluster(4);
+    cluster = await Cluster.create(4);
     const layout = cluster.network.layout;
     for (const i of others) {
       outbound.push(await startFaultProxy({ target: { port: layout.nodes[i]!.p2pPort } }));
@@ -604,7 +614,7 @@ describe("T3 chaos: 7 validators (f = 2), kill -9 two and restart them", () => {
 
   beforeAll(async () => {
     const started = Date.now();
-    cluster = new Cluster(7);
+    cluster = await Cluster.create(7);
     await cluster.start(cluster.indices);
     await cluster.waitForHeight(cluster.indices, 2, 60_000);
     log(`7 validators up and committing in ${Date.now() - started} ms`);

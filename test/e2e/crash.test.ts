@@ -224,7 +224,7 @@ async function loadAndKill(raws: readonly string[], killAfterMs: number) {
 }
 
 beforeAll(async () => {
-  network = createTestNetwork({ blockIntervalMs: 250 });
+  network = await createTestNetwork({ blockIntervalMs: 250 });
   await startNode();
   // Fund the senders past the 20 funded dev accounts from dev account 0.
   const funder = wallets[0]!;

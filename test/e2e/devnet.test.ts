@@ -29,6 +29,11 @@ interface Banner {
   nodes: { name: string; rpc: string; ws: string; metrics: string; log: string }[];
   accounts: { address: string; privateKey: string }[];
   mnemonic: string;
+  pki: {
+    dir: string;
+    rootCertificate: string;
+    orgs: { id: string; node: string; admin: string; adminAccountKey: string }[];
+  } | null;
 }
 
 interface Devnet {
@@ -194,6 +199,27 @@ describe("charter devnet", () => {
       // Read at once after the banner, with 1 s between blocks: block 1 was committed before "ready".
       expect(devnet.heightAtReady).toBeGreaterThanOrEqual(1);
       expect(devnet.stderr()).toContain("created a new devnet");
+      // The links between the validators are authenticated by the consortium certificates under pki/.
+      expect(banner.pki).toMatchObject({
+        dir: join(dir, "pki"),
+        rootCertificate: join(dir, "pki/root/root.pem"),
+      });
+      expect(banner.pki!.orgs.map((o) => o.id)).toEqual(["org0", "org1", "org2", "org3"]);
+      const verified = await charter([
+        "pki",
+        "verify",
+        banner.pki!.orgs[1]!.node,
+        "--root",
+        banner.pki!.rootCertificate,
+        "--role",
+        "node",
+        "--json",
+      ]);
+      expect(JSON.parse(verified.stdout)).toMatchObject({ valid: true, org: "org1", name: "node1" });
+      const node0Log = readFileSync(join(dir, "node0/node.log"), "utf8");
+      expect(node0Log).toContain("consortium certificate loaded");
+      expect(node0Log).toMatch(/"msg":"p2p peer up"/);
+      expect(node0Log).not.toMatch(/"code":"certificate-/);
 
       // A transaction signed by the node for dev account 0 (Hardhat's default remote account) is mined.
       txHash = await rpcCall<string>(RPC, "eth_sendTransaction", [
@@ -293,11 +319,14 @@ describe("charter init, keys and errors", () => {
       dir: string;
       genesis: string;
       chainId: number;
-      nodes: { name: string; config: string }[];
+      pki: string;
+      nodes: { name: string; config: string; org: string }[];
     };
-    expect(result).toMatchObject({ dir, chainId: 4242 });
+    expect(result).toMatchObject({ dir, chainId: 4242, pki: join(dir, "pki") });
     expect(result.nodes).toHaveLength(1);
+    expect(result.nodes[0]!.org).toBe("org0");
     expect(existsSync(result.nodes[0]!.config)).toBe(true);
+    expect(readFileSync(result.nodes[0]!.config, "utf8")).toContain("certChain: ../pki/org0/node0/chain.pem");
     const genesis = JSON.parse(readFileSync(result.genesis, "utf8")) as {
       chainId: number;
       alloc: Record<string, unknown>;

@@ -41,7 +41,7 @@ const keys = devPrivateKeysHex(8);
 
 beforeAll(async () => {
   token = compileTestToken("prague");
-  network = createTestNetwork({ blockIntervalMs: 200 });
+  network = await createTestNetwork({ blockIntervalMs: 200 });
   node = await startNodeProcess(network.layout.nodes[0]!.configFile);
 });
 

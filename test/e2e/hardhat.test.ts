@@ -119,7 +119,7 @@ beforeAll(async () => {
   // Start from a clean project so that the run has to compile, offline, and write its artifacts here.
   rmSync(join(PROJECT, "artifacts"), { recursive: true, force: true });
   rmSync(join(PROJECT, "cache"), { recursive: true, force: true });
-  network = createTestNetwork({ blockIntervalMs: 200 });
+  network = await createTestNetwork({ blockIntervalMs: 200 });
   node = await startNodeProcess(network.layout.nodes[0]!.configFile);
 });
 

@@ -7,6 +7,7 @@ import {
   type StateDiff,
   type StateReader,
 } from "@charter/execution";
+import { type GovernanceGenesis, governanceGenesisFields } from "@charter/governance";
 import type { KvStore } from "@charter/kv";
 import {
   type Block,
@@ -25,6 +26,11 @@ import { assert, BoundedCache, bigintToBytes, bytesToHex, equalBytes, hexToBytes
 import { RLP } from "@ethereumjs/rlp";
 import { type ChainMeta, ChainStore, type StoredBlock } from "./chainStore.js";
 import { ChainError } from "./errors.js";
+import {
+  DEFAULT_BLOCK_INTERVAL_MS,
+  genesisAllocWithSystemContracts,
+  resolveGovernance,
+} from "./systemContracts.js";
 import {
   type ChainValidator,
   type ChainValidatorSet,
@@ -55,6 +61,15 @@ export interface ChainGenesis {
   /** The set of heights 0 to 2, written into the validator registry's storage in the genesis state. */
   readonly validators: readonly ChainValidator[];
   readonly extraData: Uint8Array;
+  /**
+   * The governance the system contracts are created with (docs/spec/governance.md section 2). Left out: the
+   * default derived from the validators (`defaultGovernanceGenesis`). `null`: no system contracts; the validator
+   * registry then holds only the validators, with the code the allocation gives it or code that always reverts
+   * (for tests that place their own registry contract).
+   */
+  readonly governance?: GovernanceGenesis | null;
+  /** The block interval `ChainParams` starts with; `DEFAULT_BLOCK_INTERVAL_MS` when left out. */
+  readonly blockIntervalMs?: number;
 }
 
 export interface ChainOptions {
@@ -475,7 +490,18 @@ export class Chain {
     const genesisBlock = this.#genesisBlockWithoutState(genesisValidators.hash);
     const meta = await this.store.readMeta();
     if (meta === undefined) {
-      const alloc = genesisAllocWithRegistry(genesis.alloc, genesis.validators);
+      const governance = resolveGovernance(genesis);
+      const alloc =
+        governance === null
+          ? genesisAllocWithRegistry(genesis.alloc, genesis.validators)
+          : await genesisAllocWithSystemContracts(this.#options.executor, this.suite, {
+              alloc: genesis.alloc,
+              validators: genesis.validators,
+              governance,
+              timestampMs: genesis.timestampMs,
+              gasLimit: genesis.gasLimit,
+              ...(genesis.blockIntervalMs === undefined ? {} : { blockIntervalMs: genesis.blockIntervalMs }),
+            });
       const state = await this.#options.state.commit(genesisStateDiff(alloc));
       const block: Block = { header: { ...genesisBlock.header, stateRoot: state.root }, transactions: [] };
       const hash = hashHeader(block.header, this.suite);
@@ -575,10 +601,13 @@ export class Chain {
 }
 
 /**
- * A digest of every genesis input: chain id, time, gas limit, validators, extra data and each allocation (in
- * address order). Two genesis files give the same chain exactly when their digests are equal.
+ * A digest of every genesis input: chain id, time, gas limit, validators, extra data, each allocation (in
+ * address order) and the governance the system contracts are created with (the default one when left out, and
+ * the block interval `ChainParams` starts with). Two genesis files give the same chain exactly when their
+ * digests are equal.
  */
 export function genesisDigest(genesis: ChainGenesis, suite: CryptoSuite): Uint8Array {
+  const governance = resolveGovernance(genesis);
   const alloc = [...genesis.alloc.entries()]
     .map(([address, account]) => [address.toLowerCase(), account] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -599,6 +628,12 @@ export function genesisDigest(genesis: ChainGenesis, suite: CryptoSuite): Uint8A
       validatorSetHash(genesis.validators, suite),
       genesis.extraData,
       alloc,
+      governance === null
+        ? []
+        : [
+            governanceGenesisFields(governance),
+            bigintToBytes(BigInt(genesis.blockIntervalMs ?? DEFAULT_BLOCK_INTERVAL_MS)),
+          ],
     ]),
   );
 }

@@ -18,8 +18,9 @@ import { ChainError } from "./errors.js";
  */
 export const VALIDATOR_REGISTRY_ADDRESS = hexToBytes("0x0000000000000000000000000000000000001000");
 /**
- * The registry's code unless the genesis gives it other code: `PUSH1 0 PUSH1 0 REVERT`, so every call fails and
- * nothing can change the set until a governance contract is placed there.
+ * The registry's code on a chain without system contracts (`ChainGenesis.governance: null`, for tests) unless the
+ * allocation gives it other code: `PUSH1 0 PUSH1 0 REVERT`, so every call fails and nothing can change the set.
+ * Every other chain has the `NodeRegistry` system contract here (docs/spec/governance.md).
  */
 export const VALIDATOR_REGISTRY_DEFAULT_CODE = hexToBytes("0x60006000fd");
 /** Members of one set at most; equal to the consensus package's `VALIDATORS_MAX` (a test checks it). */
@@ -171,8 +172,9 @@ export function decodeValidatorRegistry(
 }
 
 /**
- * The genesis allocations with the validator registry added: its storage written from `validators`, nonce 1 and
- * the always-reverting default code unless the allocation gives code (a governance contract). An allocation at the
+ * The genesis allocations of a chain without system contracts (`ChainGenesis.governance: null`) with the validator
+ * registry added: its storage written from `validators`, nonce 1 and the always-reverting default code unless the
+ * allocation gives code (a test's registry contract); chains with governance use `genesisAllocWithSystemContracts`. An allocation at the
  * registry may set balance, a nonce of at least 1 and non-empty code; storage there is refused, since the node
  * writes it from `validators` and two sources could disagree. Throws `ChainError("invalid-genesis")`.
  */

@@ -4,22 +4,11 @@ import { genesisJSONSchema, loadGenesis, loadNodeConfig, nodeConfigJSONSchema } 
 import { checksumAddress, createEcdsaSuite } from "@charter/crypto";
 import { CHARTER_VERSION, startNode } from "@charter/node";
 import { bytesToHex, hexToBytes, isCharterError, isHexData } from "@charter/utils";
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
+import { integer, out } from "./commandLine.js";
 import { DEVNET_CHAIN_ID, runDevnet } from "./commands/devnet.js";
+import { registerPKICommands } from "./commands/pki.js";
 import { initNetwork } from "./network.js";
-
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
-    return n;
-  };
-}
-
-function out(json: boolean, data: Record<string, unknown>, text: string): void {
-  process.stdout.write(json ? `${JSON.stringify(data)}\n` : `${text}\n`);
-}
 
 const program = new Command()
   .name("charter")
@@ -29,7 +18,9 @@ const program = new Command()
 
 program
   .command("init")
-  .description("write a new network: genesis, and a key and config per validator node")
+  .description(
+    "write a new network: genesis, a key and config per validator node, and the consortium certificates (pki/)",
+  )
   .option("--dir <path>", "folder to create the network in", "./charter-network")
   .option("--chain-id <id>", "EIP-155 chain id", integer(1, 2 ** 48), DEVNET_CHAIN_ID)
   .option("--validators <n>", "number of validator nodes", integer(1, 256), 1)
@@ -41,7 +32,7 @@ program
   )
   .option("--json", "print the result as JSON", false)
   .action(
-    (opts: {
+    async (opts: {
       dir: string;
       chainId: number;
       validators: number;
@@ -49,7 +40,7 @@ program
       devAccounts: boolean;
       json: boolean;
     }) => {
-      const { layout, genesis } = initNetwork({
+      const { layout, genesis } = await initNetwork({
         dir: opts.dir,
         chainId: opts.chainId,
         validators: opts.validators,
@@ -62,11 +53,13 @@ program
           dir: layout.dir,
           genesis: layout.genesisFile,
           chainId: genesis.chainId,
-          nodes: layout.nodes.map((n) => ({ name: n.name, config: n.configFile })),
+          pki: layout.pkiDir,
+          nodes: layout.nodes.map((n) => ({ name: n.name, config: n.configFile, org: n.org })),
         },
         [
           `wrote network in ${layout.dir} (chain id ${genesis.chainId})`,
           `genesis: ${layout.genesisFile}`,
+          `certificates: ${layout.pkiDir} (root CA in root/; per organization org<i>: its CA, node<i> and admin; see docs/pki.md)`,
           ...layout.nodes.map((n) => `${n.name}: charter node start --config ${n.configFile}`),
         ].join("\n"),
       );
@@ -203,6 +196,8 @@ keys
       `address:    ${address}\npublic key: ${bytesToHex(publicKey)}`,
     );
   });
+
+registerPKICommands(program);
 
 try {
   await program.parseAsync(process.argv);

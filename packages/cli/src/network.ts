@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import {
   DEV_ACCOUNT_COUNT,
   deriveDevPrivateKeys,
@@ -9,6 +9,17 @@ import {
   parseGenesis,
 } from "@charter/config";
 import { createEcdsaSuite } from "@charter/crypto";
+import {
+  type CertificateAuthority,
+  createOrgCA,
+  createRootCA,
+  issueAdminCertificate,
+  issueNodeCertificate,
+  PKI_FILE_NAMES,
+  writeIssuedCertificate,
+  writeOrgCA,
+  writeRootCA,
+} from "@charter/pki";
 import { bytesToHex } from "@charter/utils";
 
 /** Chain id of devnets: not 1, 1337 or 31337, which wallets and tools associate with other chains. */
@@ -21,9 +32,29 @@ export const RPC_PORT_BASE = 8545;
 export const METRICS_PORT_BASE = 9545;
 export const P2P_PORT_BASE = 30300;
 
+/** Where a node's consortium certificates live (the `pki` section of its node.yaml). */
+export interface NodePKIPaths {
+  readonly rootCert: string;
+  readonly certChain: string;
+  readonly key: string;
+}
+
 export interface NetworkLayout {
   readonly dir: string;
   readonly genesisFile: string;
+  /** The consortium PKI (docs/pki.md): `root/`, and per organization its CA, its node and its admin. */
+  readonly pkiDir: string;
+  /** `root.pem` and `root.key` of the consortium root CA. */
+  readonly rootCADir: string;
+  /** One organization per validator: `org<i>` runs node *i*. */
+  readonly orgs: readonly {
+    readonly id: string;
+    /** `ca.pem`, `ca.key` and a copy of `root.pem`. */
+    readonly dir: string;
+    /** The org's admin: certificate files and `account.key`, the admin's account key (hex). */
+    readonly adminDir: string;
+    readonly adminAccountKeyFile: string;
+  }[];
   readonly nodes: readonly {
     readonly name: string;
     readonly dir: string;
@@ -31,6 +62,8 @@ export interface NetworkLayout {
     readonly rpcPort: number;
     readonly metricsPort: number;
     readonly p2pPort: number;
+    readonly org: string;
+    readonly pki: NodePKIPaths;
   }[];
 }
 
@@ -54,39 +87,72 @@ export function networkLayout(
   ports: { rpc?: number; metrics?: number; p2p?: number } = {},
 ): NetworkLayout {
   const root = resolve(dir);
+  const pkiDir = join(root, "pki");
+  const orgs = Array.from({ length: validators }, (_, i) => ({
+    id: `org${i}`,
+    dir: join(pkiDir, `org${i}`),
+    adminDir: join(pkiDir, `org${i}`, "admin"),
+    adminAccountKeyFile: join(pkiDir, `org${i}`, "admin", ADMIN_ACCOUNT_KEY_FILE),
+  }));
   return {
     dir: root,
     genesisFile: join(root, "genesis.json"),
-    nodes: Array.from({ length: validators }, (_, i) => ({
-      name: `node${i}`,
-      dir: join(root, `node${i}`),
-      configFile: join(root, `node${i}`, "node.yaml"),
-      rpcPort: (ports.rpc ?? RPC_PORT_BASE) + i,
-      metricsPort: (ports.metrics ?? METRICS_PORT_BASE) + i,
-      p2pPort: (ports.p2p ?? P2P_PORT_BASE) + i,
-    })),
+    pkiDir,
+    rootCADir: join(pkiDir, "root"),
+    orgs,
+    nodes: Array.from({ length: validators }, (_, i) => {
+      const certificates = join(orgs[i]!.dir, `node${i}`);
+      return {
+        name: `node${i}`,
+        dir: join(root, `node${i}`),
+        configFile: join(root, `node${i}`, "node.yaml"),
+        rpcPort: (ports.rpc ?? RPC_PORT_BASE) + i,
+        metricsPort: (ports.metrics ?? METRICS_PORT_BASE) + i,
+        p2pPort: (ports.p2p ?? P2P_PORT_BASE) + i,
+        org: orgs[i]!.id,
+        pki: {
+          rootCert: join(certificates, PKI_FILE_NAMES.rootCertificate),
+          certChain: join(certificates, PKI_FILE_NAMES.chain),
+          key: join(certificates, PKI_FILE_NAMES.key),
+        },
+      };
+    }),
   };
 }
 
+/** The admin's account key in an org's admin folder (hex, mode 600): the address its certificate is bound to. */
+export const ADMIN_ACCOUNT_KEY_FILE = "account.key";
+
 /**
- * Writes a new network: a key and a config per validator node, and the genesis that lists them. Refuses to
- * overwrite an existing network folder.
+ * Writes a new network: a key and a config per validator node, the genesis that lists them, and the consortium
+ * PKI (a root CA; per validator an organization `org<i>` with its CA, the node's certificate and an admin
+ * certificate with its account key). Refuses to overwrite an existing network folder.
  */
-export function initNetwork(options: InitNetworkOptions): { layout: NetworkLayout; genesis: Genesis } {
+export async function initNetwork(
+  options: InitNetworkOptions,
+): Promise<{ layout: NetworkLayout; genesis: Genesis }> {
   const layout = networkLayout(options.dir, options.validators, {
     ...(options.rpcPortBase === undefined ? {} : { rpc: options.rpcPortBase }),
     ...(options.metricsPortBase === undefined ? {} : { metrics: options.metricsPortBase }),
     ...(options.p2pPortBase === undefined ? {} : { p2p: options.p2pPortBase }),
   });
-  if (existsSync(layout.genesisFile)) {
-    throw new Error(`${layout.genesisFile} already exists; remove the folder or choose another --dir`);
+  for (const existing of [layout.genesisFile, layout.pkiDir]) {
+    if (existsSync(existing)) {
+      throw new Error(`${existing} already exists; remove the folder or choose another --dir`);
+    }
   }
   const suite = createEcdsaSuite();
-  const validators = layout.nodes.map((node) => {
+  const rootCA = await createRootCA({ name: `Charter root CA (chain ${options.chainId})` });
+  writeRootCA(layout.rootCADir, rootCA);
+  const validators: { name: string; address: string; publicKey: string; weight: number }[] = [];
+  for (const [i, node] of layout.nodes.entries()) {
+    const org = layout.orgs[i]!;
     const key = suite.generatePrivateKey();
     const publicKey = suite.publicKeyFromPrivateKey(key);
+    const address = bytesToHex(suite.addressFromPublicKey(publicKey));
     mkdirSync(node.dir, { recursive: true });
     writeFileSync(join(node.dir, "node.key"), `${bytesToHex(key)}\n`, { mode: 0o600 });
+    await writeOrganization(org, rootCA, { name: node.name, address, dir: dirname(node.pki.certChain) });
     writeFileSync(
       node.configFile,
       nodeConfigToYAML({
@@ -100,15 +166,15 @@ export function initNetwork(options: InitNetworkOptions): { layout: NetworkLayou
           .filter((other) => other !== node)
           .map((other) => ({ host: "127.0.0.1", port: other.p2pPort })),
         devAccounts: options.devAccounts,
+        pki: {
+          rootCert: relative(node.dir, node.pki.rootCert),
+          certChain: relative(node.dir, node.pki.certChain),
+          key: relative(node.dir, node.pki.key),
+        },
       }),
     );
-    return {
-      name: node.name,
-      address: bytesToHex(suite.addressFromPublicKey(publicKey)),
-      publicKey: bytesToHex(publicKey),
-      weight: 1,
-    };
-  });
+    validators.push({ name: node.name, address, publicKey: bytesToHex(publicKey), weight: 1 });
+  }
   const alloc: Record<string, { balance: string }> = {};
   if (options.devAccounts) {
     for (const key of deriveDevPrivateKeys(DEV_ACCOUNT_COUNT)) {
@@ -127,4 +193,22 @@ export function initNetwork(options: InitNetworkOptions): { layout: NetworkLayou
   });
   writeFileSync(layout.genesisFile, genesisToJSON(genesis));
   return { layout, genesis };
+}
+
+/** Writes an organization: its CA, its node's certificate and an admin with a fresh account key. */
+async function writeOrganization(
+  org: NetworkLayout["orgs"][number],
+  root: CertificateAuthority,
+  node: { readonly name: string; readonly address: string; readonly dir: string },
+): Promise<void> {
+  const orgCA = await createOrgCA({ root, org: org.id });
+  writeOrgCA(org.dir, orgCA, root.certificatePem);
+  const nodeCertificate = await issueNodeCertificate({ orgCA, name: node.name, address: node.address });
+  writeIssuedCertificate(node.dir, nodeCertificate, root.certificatePem);
+  const suite = createEcdsaSuite();
+  const adminKey = suite.generatePrivateKey();
+  const adminAddress = bytesToHex(suite.addressFromPublicKey(suite.publicKeyFromPrivateKey(adminKey)));
+  const admin = await issueAdminCertificate({ orgCA, name: `${org.id} admin`, address: adminAddress });
+  writeIssuedCertificate(org.adminDir, admin, root.certificatePem);
+  writeFileSync(org.adminAccountKeyFile, `${bytesToHex(adminKey)}\n`, { mode: 0o600, flag: "wx" });
 }

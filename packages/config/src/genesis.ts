@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { bytesToHex, hexToBytes, isHexData } from "@charter/utils";
+import { bytesToHex, hexToBytes, isHexData, utf8ToBytes } from "@charter/utils";
 import { z } from "zod";
 import { ConfigError } from "./errors.js";
 
@@ -19,6 +19,18 @@ const bigUint = z
   ])
   .transform((v) => BigInt(v));
 
+/** An organization id: what `OrgRegistry` stores left-aligned in a bytes32 (docs/spec/governance.md). */
+const orgId = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/,
+    "must be 1 to 31 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit",
+  );
+const bytes32 = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/, "must be 32 bytes in 0x-prefixed hex")
+  .transform((s) => s.toLowerCase());
+
 export const GenesisValidatorSchema = z.strictObject({
   /** Human label, shown in logs and the devnet banner. */
   name: z.string().min(1).max(64).optional(),
@@ -26,10 +38,55 @@ export const GenesisValidatorSchema = z.strictObject({
   /** The validator's consensus public key (uncompressed, suite-specific). */
   publicKey: hexData,
   weight: z.number().int().positive().max(1_000_000).default(1),
+  /** The validator's organization, one of `governance.organizations` (needs a governance section). */
+  org: orgId.optional(),
+});
+
+/** The limits below are the system contracts' (`@charter/governance` constants; genesis.test.ts compares). */
+const PolicySchema = z
+  .strictObject({
+    /** `open`: anyone; `allowlist`: only the allowlist; `denylist`: anyone but the denylist. */
+    mode: z.enum(["open", "allowlist", "denylist"]).default("open"),
+    allowlist: z.array(address).max(4096).default([]),
+    denylist: z.array(address).max(4096).default([]),
+  })
+  .prefault({});
+
+/**
+ * The genesis governance (docs/spec/governance.md section 2): organizations, the committee and its thresholds,
+ * and the deploy and transact policies; each validator names its organization in its `org`. Without this
+ * section the chain derives one organization per validator (`org0`, `org1`, …) and a committee of the
+ * validators' addresses with weight 1.
+ */
+export const GenesisGovernanceSchema = z.strictObject({
+  organizations: z
+    .array(
+      z.strictObject({
+        id: orgId,
+        name: z
+          .string()
+          .min(1)
+          .refine((n) => utf8ToBytes(n).length <= 64, "must be at most 64 bytes of UTF-8"),
+        /** SHA-256 of the organization's CA certificate (DER). */
+        caFingerprint: bytes32.optional(),
+      }),
+    )
+    .min(1)
+    .max(256),
+  committee: z
+    .array(z.strictObject({ address, weight: z.number().int().min(1).max(1_000_000).default(1) }))
+    .min(1)
+    .max(256),
+  /** Share of the committee's total weight that must vote, in basis points. */
+  participationBps: z.number().int().min(1).max(10_000).default(6667),
+  /** Share of the committee's total weight that must approve, in basis points: more than half. */
+  approvalBps: z.number().int().min(5001).max(10_000).default(5001),
+  deploy: PolicySchema,
+  transact: PolicySchema,
 });
 
 export const GenesisAccountSchema = z.strictObject({
-  balance: bigUint.default(0n),
+  balance: bigUint.prefault("0"),
   nonce: bigUint.optional(),
   code: hexData.optional(),
   storage: z
@@ -37,23 +94,79 @@ export const GenesisAccountSchema = z.strictObject({
     .optional(),
 });
 
-export const GenesisSchema = z.strictObject({
-  /** EIP-155 chain id; avoid 1, 1337 and 31337, which wallets associate with other chains. */
-  chainId: z
-    .number()
-    .int()
-    .positive()
-    .max(2 ** 48),
-  crypto: z.enum(["ecdsa", "sm"]).default("ecdsa"),
-  /** Genesis time, milliseconds since the Unix epoch. */
-  timestampMs: z.number().int().nonnegative(),
-  gasLimit: bigUint.default(100_000_000n),
-  /** Target time between blocks; blocks are cut earlier when a full block is waiting. */
-  blockIntervalMs: z.number().int().min(50).max(60_000).default(1000),
-  validators: z.array(GenesisValidatorSchema).min(1).max(256),
-  alloc: z.record(address, GenesisAccountSchema).default({}),
-  extraData: hexData.refine((s) => s.length <= 66, "extraData is at most 32 bytes").default("0x"),
-});
+export const GenesisSchema = z
+  .strictObject({
+    /** EIP-155 chain id; avoid 1, 1337 and 31337, which wallets associate with other chains. */
+    chainId: z
+      .number()
+      .int()
+      .positive()
+      .max(2 ** 48),
+    crypto: z.enum(["ecdsa", "sm"]).default("ecdsa"),
+    /** Genesis time, milliseconds since the Unix epoch. */
+    timestampMs: z.number().int().nonnegative(),
+    // Defaults of quantities are given as input (strings), so that the JSON Schema can show them.
+    gasLimit: bigUint
+      .refine(
+        (v) => v >= 1_000_000n,
+        "must be at least 1000000, so that a committee vote always fits in a block",
+      )
+      .prefault("100000000"),
+    /** Target time between blocks; blocks are cut earlier when a full block is waiting. */
+    blockIntervalMs: z.number().int().min(50).max(60_000).default(1000),
+    validators: z.array(GenesisValidatorSchema).min(1).max(256),
+    alloc: z.record(address, GenesisAccountSchema).default({}),
+    extraData: hexData.refine((s) => s.length <= 66, "extraData is at most 32 bytes").default("0x"),
+    governance: GenesisGovernanceSchema.optional(),
+  })
+  .superRefine((genesis, ctx) => {
+    const { governance } = genesis;
+    if (governance === undefined) {
+      for (const [index, validator] of genesis.validators.entries())
+        if (validator.org !== undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: ["validators", index, "org"],
+            message:
+              "names an organization, but the genesis has no governance section that lists organizations",
+          });
+      return;
+    }
+    const orgs = new Set<string>();
+    for (const [index, org] of governance.organizations.entries()) {
+      if (orgs.has(org.id))
+        ctx.addIssue({
+          code: "custom",
+          path: ["governance", "organizations", index, "id"],
+          message: `"${org.id}" is listed twice`,
+        });
+      orgs.add(org.id);
+    }
+    for (const [index, validator] of genesis.validators.entries()) {
+      if (validator.org === undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["validators", index, "org"],
+          message: "is required with a governance section: name the validator's organization",
+        });
+      else if (!orgs.has(validator.org))
+        ctx.addIssue({
+          code: "custom",
+          path: ["validators", index, "org"],
+          message: `"${validator.org}" is not in governance.organizations`,
+        });
+    }
+    const members = new Set<string>();
+    for (const [index, member] of governance.committee.entries()) {
+      if (members.has(member.address))
+        ctx.addIssue({
+          code: "custom",
+          path: ["governance", "committee", index, "address"],
+          message: `${member.address} is listed twice`,
+        });
+      members.add(member.address);
+    }
+  });
 
 export type GenesisInput = z.input<typeof GenesisSchema>;
 export type Genesis = z.output<typeof GenesisSchema>;
@@ -112,6 +225,7 @@ export function genesisToJSON(genesis: Genesis): string {
       validators: genesis.validators,
       alloc,
       extraData: genesis.extraData,
+      ...(genesis.governance === undefined ? {} : { governance: genesis.governance }),
     },
     null,
     2,

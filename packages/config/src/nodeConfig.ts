@@ -58,6 +58,21 @@ export const NodeConfigSchema = z.strictObject({
         .default([]),
     })
     .prefault({}),
+  /**
+   * The node's consortium certificates (docs/pki.md). With them, p2p links present the node's org-issued chain
+   * and accept only peers whose chains lead to the same root; without them links use self-signed certificates
+   * and the signed Hello alone.
+   */
+  pki: z
+    .strictObject({
+      /** The consortium root CA certificate (PEM) this node trusts. */
+      rootCert: z.string().min(1),
+      /** The node certificate followed by its org CA certificate (PEM), as `charter pki issue-node` writes it. */
+      certChain: z.string().min(1),
+      /** The node certificate's private key (PKCS#8 PEM). */
+      key: z.string().min(1),
+    })
+    .optional(),
   log: z
     .strictObject({
       level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -194,6 +209,15 @@ export function loadNodeConfig(options: LoadNodeConfigOptions): ResolvedNodeConf
     dataDir: abs(config.dataDir),
     genesis: abs(config.genesis),
     nodeKeyFile: abs(config.nodeKeyFile),
+    ...(config.pki === undefined
+      ? {}
+      : {
+          pki: {
+            rootCert: abs(config.pki.rootCert),
+            certChain: abs(config.pki.certChain),
+            key: abs(config.pki.key),
+          },
+        }),
     ...(options.file ? { file: resolve(options.file) } : {}),
   };
 }
@@ -241,6 +265,8 @@ export function nodeConfigToYAML(config: {
   p2pPort: number;
   peers: readonly { host: string; port: number }[];
   devAccounts: boolean;
+  /** Paths of the node's certificates, relative to the config file or absolute. */
+  pki?: { rootCert: string; certChain: string; key: string };
 }): string {
   return `# Charter node configuration. Environment variables (CHARTER_*) override this file, and
 # command-line flags override both. Relative paths are relative to this file.
@@ -258,7 +284,16 @@ p2p:
   host: 127.0.0.1
   port: ${config.p2pPort}
   peers:${config.peers.length === 0 ? " []" : config.peers.map((p) => `\n    - { host: ${p.host}, port: ${p.port} }`).join("")}
-log:
+${
+  config.pki === undefined
+    ? ""
+    : `# Consortium certificates (docs/pki.md): p2p links present this chain and accept only peers certified by the root.
+pki:
+  rootCert: ${config.pki.rootCert}
+  certChain: ${config.pki.certChain}
+  key: ${config.pki.key}
+`
+}log:
   level: info
 storage:
   engine: level

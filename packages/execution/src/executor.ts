@@ -1,5 +1,5 @@
 import type { Log, Receipt, VerifiedTx } from "@charter/types";
-import { assert, bytesToHex } from "@charter/utils";
+import { assert, bytesToHex, equalBytes } from "@charter/utils";
 import { type Common, createCustomCommon, Hardfork, Mainnet } from "@ethereumjs/common";
 import { createEVM, type EVM, type EVMMockBlockchainInterface } from "@ethereumjs/evm";
 import { Address, createZeroAddress, KECCAK256_NULL, type KZG } from "@ethereumjs/util";
@@ -232,6 +232,65 @@ export class Executor {
   }
 
   /**
+   * Runs contract creation code outside any transaction, in a scratch state over `base` (which is not changed),
+   * and returns the runtime code it deploys and the storage its constructor leaves. This is how the genesis
+   * creates the system contracts before placing them at their fixed addresses (the governance package), so the
+   * constructor must not depend on its own address. The creator is the zero address with no balance and the
+   * value is zero; the init code may exceed the EIP-3860 limit (constructor arguments can list hundreds of
+   * nodes), but the deployed code must fit EIP-170 like any other.
+   */
+  async construct(options: {
+    readonly base: StateReader;
+    readonly env: BlockEnv;
+    readonly initCode: Uint8Array;
+    readonly gasLimit: bigint;
+  }): Promise<ConstructOutcome> {
+    const state = new StateOverlay(options.base);
+    const evm = await this.#createEVM(state, { allowUnlimitedInitCodeSize: true });
+    const creator = createZeroAddress();
+    await evm.journal.cleanup();
+    for (const precompile of evm.precompiles.keys()) evm.journal.addAlwaysWarmAddress(precompile);
+    evm.journal.addAlwaysWarmAddress(creator.toString());
+    await evm.journal.checkpoint();
+    const result = await evm.runCall({
+      block: this.#evmBlock(options.env) as never,
+      gasPrice: 0n,
+      origin: creator,
+      caller: creator,
+      gasLimit: options.gasLimit,
+      value: 0n,
+      data: options.initCode,
+      skipBalance: true,
+    });
+    await evm.journal.commit();
+    const exec = result.execResult;
+    if (exec.exceptionError !== undefined) {
+      if (exec.exceptionError.error === "revert")
+        return { kind: "revert", returnData: exec.returnValue, gasUsed: exec.executionGasUsed };
+      return { kind: "error", message: exec.exceptionError.error, gasUsed: exec.executionGasUsed };
+    }
+    const created = result.createdAddress;
+    assert(created !== undefined, "a successful creation names the created account");
+    const diff = state.toDiff();
+    const account = diff.accounts.find((a) => equalBytes(a.address, created.bytes));
+    assert(account?.account != null, "the created account is in the scratch state");
+    const code = state.codeByHash(account.account.codeHash);
+    const storage = new Map<string, Uint8Array>();
+    for (const [slot, value] of account.storage) {
+      const word = new Uint8Array(32);
+      word.set(value.subarray(Math.max(0, value.length - 32)), 32 - Math.min(32, value.length));
+      if (word.some((b) => b !== 0)) storage.set(slot, word);
+    }
+    return {
+      kind: "success",
+      code,
+      storage,
+      gasUsed: exec.executionGasUsed,
+      logs: (exec.logs ?? []).map(([address, topics, data]) => ({ address, topics, data })),
+    };
+  }
+
+  /**
    * Smallest gas limit with which the call succeeds, found by binary search between the gas the call used and
    * the cap (the block gas limit, or `request.gas`), as geth does. A call that fails at the cap is reported as
    * the failure.
@@ -269,7 +328,10 @@ export class Executor {
     return { kind: "success", gas: high };
   }
 
-  async #createEVM(state: StateOverlay): Promise<EVM> {
+  async #createEVM(
+    state: StateOverlay,
+    limits: { readonly allowUnlimitedInitCodeSize?: boolean } = {},
+  ): Promise<EVM> {
     const blockHash = this.#options.blockHash;
     const blockchain: EVMMockBlockchainInterface = {
       async getBlock(height: number) {
@@ -283,7 +345,7 @@ export class Executor {
     };
     // A Common per EVM: the EVM subscribes to hardfork changes on the Common it gets, so sharing one would
     // keep every EVM ever created alive.
-    return createEVM({ common: this.#common.copy(), stateManager: state, blockchain });
+    return createEVM({ common: this.#common.copy(), stateManager: state, blockchain, ...limits });
   }
 
   #evmBlock(env: BlockEnv): EVMBlock {
@@ -346,6 +408,18 @@ export type CallOutcome =
     }
   | { readonly kind: "revert"; readonly returnData: Uint8Array; readonly gasUsed: bigint }
   | { readonly kind: "error"; readonly message: string; readonly gasUsed: bigint };
+
+/** What `Executor.construct` left: the deployed code and the constructor's storage (non-zero 32-byte words). */
+export type ConstructOutcome =
+  | {
+      readonly kind: "success";
+      readonly code: Uint8Array;
+      /** 32-byte slot (0x-prefixed hex) → 32-byte value; slots left zero are absent. */
+      readonly storage: ReadonlyMap<string, Uint8Array>;
+      readonly gasUsed: bigint;
+      readonly logs: readonly Log[];
+    }
+  | Exclude<CallOutcome, { kind: "success" }>;
 
 export type EstimateOutcome =
   | { readonly kind: "success"; readonly gas: bigint }

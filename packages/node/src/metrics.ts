@@ -72,6 +72,23 @@ export class NodeMetrics {
     this.#network = gauges;
   }
 
+  /** Read at scrape time; set when the node runs with consortium certificates (no series without them). */
+  #certificates: () => readonly { readonly label: string; readonly seconds: number }[] = () => [];
+  readonly certificateExpiry: Gauge = new Gauge({
+    name: "charter_certificate_expiry_seconds",
+    help: "Seconds until the node's certificate (node), its org CA (org) or the consortium root (root) expires; negative once expired",
+    labelNames: ["cert"],
+    registers: [this.registry],
+    collect: (): void => {
+      for (const { label, seconds } of this.#certificates())
+        this.certificateExpiry.set({ cert: label }, seconds);
+    },
+  });
+
+  observeCertificates(source: () => readonly { readonly label: string; readonly seconds: number }[]): void {
+    this.#certificates = source;
+  }
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "charter_process_" });
   }

@@ -1,13 +1,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { arch, platform } from "node:os";
 import { Chain, createChainApplication, type ExecutedBlock } from "@charter/chain";
-import {
-  deriveDevPrivateKeys,
-  type Genesis,
-  genesisAlloc,
-  loadGenesis,
-  type ResolvedNodeConfig,
-} from "@charter/config";
+import { deriveDevPrivateKeys, type Genesis, loadGenesis, type ResolvedNodeConfig } from "@charter/config";
 import {
   type Clock,
   ConsensusEngine,
@@ -21,17 +15,21 @@ import { Executor } from "@charter/execution";
 import { type KvStore, openKv } from "@charter/kv";
 import { createMempool, type Mempool } from "@charter/mempool";
 import { createPeerNetwork, type PeerNetwork } from "@charter/p2p";
+import type { CertificatePolicy } from "@charter/pki";
 import { createRPCServer, type EstimateGasResult, type RPCServer } from "@charter/rpc";
 import { StateDB } from "@charter/state";
 import { type Block, type CommitCertificate, decodeBlock, encodeBlock } from "@charter/types";
 import { bytesToHex, hexToBytes, isHexData } from "@charter/utils";
 import { BlockSync } from "./blockSync.js";
+import { CertificateExpiryMonitor } from "./certificateExpiry.js";
+import { chainGenesisFromConfig } from "./chainGenesis.js";
 import { chainSyncAdapter } from "./chainSync.js";
 import { createConsensusTransport } from "./consensusTransport.js";
 import { createDevSigner } from "./devSigner.js";
 import { NodeError } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetricsServer, NodeMetrics } from "./metrics.js";
+import { loadNodePKI } from "./nodePKI.js";
 import { NodeRPCBackend } from "./rpcBackend.js";
 import { TxGossip } from "./txGossip.js";
 import { createValidatorSetSource } from "./validatorSet.js";
@@ -48,6 +46,12 @@ export function clientVersion(): string {
 export interface NodeModules {
   readonly logger?: Logger;
   readonly clock?: Clock;
+  /**
+   * Revoked certificates and member organizations, asked on every p2p handshake when the node runs with
+   * consortium certificates. Until governance provides the on-chain policy, nothing is revoked and every
+   * organization certified by the root is known.
+   */
+  readonly certificatePolicy?: CertificatePolicy;
 }
 
 /** A running node: what `charter node start` and the tests hold. */
@@ -74,6 +78,22 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
   const privateKey = readNodeKey(config.nodeKeyFile);
   const address = suite.addressFromPublicKey(suite.publicKeyFromPrivateKey(privateKey));
   const chainId = BigInt(genesis.chainId);
+  // The node's own certificates are checked before anything opens: an expired one stops the node here, with a
+  // message that says what to renew, rather than every peer refusing it later.
+  const pki = config.pki
+    ? loadNodePKI(config.pki, { address: bytesToHex(address), now: clock.now() })
+    : undefined;
+  if (pki) {
+    logger.info(
+      {
+        org: pki.identity.org,
+        name: pki.identity.name,
+        serial: pki.identity.serial,
+        notAfter: pki.identity.notAfter.toISOString(),
+      },
+      "consortium certificate loaded",
+    );
+  }
 
   mkdirSync(config.dataDir, { recursive: true });
   const kv: KvStore = await openKv(`${config.dataDir}/db`, { engine: config.storage.engine });
@@ -99,18 +119,7 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
       suite,
       state,
       executor,
-      genesis: {
-        chainId,
-        timestampMs: genesis.timestampMs,
-        gasLimit: genesis.gasLimit,
-        alloc: genesisAlloc(genesis),
-        validators: genesis.validators.map((v) => ({
-          address: hexToBytes(v.address),
-          publicKey: hexToBytes(v.publicKey),
-          weight: v.weight,
-        })),
-        extraData: hexToBytes(genesis.extraData),
-      },
+      genesis: chainGenesisFromConfig(genesis),
       // With more than one validator every block from height 2 must carry its parent's commit certificate.
       ...(bft
         ? {
@@ -206,8 +215,15 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
           port: config.p2p.port,
           nodeKey: privateKey,
           peers: config.p2p.peers,
+          ...(pki ? { pki: pki.p2p } : {}),
         },
-        { isAllowed: isUpcomingValidator, suite, logger, clock },
+        {
+          isAllowed: isUpcomingValidator,
+          suite,
+          logger,
+          clock,
+          ...(modules.certificatePolicy ? { certificatePolicy: modules.certificatePolicy } : {}),
+        },
       );
       const p2pPort = (await network.start()).port;
       logger.info({ host: config.p2p.host, port: p2pPort, peers: config.p2p.peers.length }, "p2p listening");
@@ -399,9 +415,19 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
       );
     }
 
+    const expiry = pki
+      ? new CertificateExpiryMonitor(
+          { certificates: pki.certificates },
+          // Each hourly check also drops links whose certificates expired or were revoked since their handshake.
+          { clock, logger, onCheck: () => network?.revalidatePeers() },
+        )
+      : undefined;
+    if (expiry) metrics.observeCertificates(() => expiry.secondsLeft());
+
     stop = async () => {
       if (stopped) return;
       stopped = true;
+      expiry?.stop();
       await producer?.stop();
       await sync?.stop();
       await engine?.stop();
@@ -412,6 +438,7 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
       await kv.close();
       logger.info({ height: chain.head.block.header.height }, "node stopped");
     };
+    expiry?.start();
     producer?.start();
     engine?.start();
     sync?.start();

@@ -10,13 +10,16 @@ import {
   derUtf8String,
 } from "./der.js";
 
-/** The TLS key and certificate a node presents; it carries no identity, the Hello frame binds one to it. */
+/**
+ * The TLS key and certificate a node presents. The self-signed one carries no identity (the Hello binds one to
+ * it); in PKI mode it is the node's org-issued chain (`peerCertificates.ts`).
+ */
 export interface TLSIdentity {
   /** PKCS#8 PEM of the Ed25519 private key, as `tls` wants it. */
   readonly keyPem: string;
-  /** PEM of the self-signed certificate. */
+  /** PEM of the certificate, followed in PKI mode by the org CA that issued it. */
   readonly certificatePem: string;
-  /** DER of the certificate. */
+  /** DER of the (leaf) certificate. */
   readonly certificateDer: Uint8Array;
   /** SHA-256 of `certificateDer`; each side signs the other side's fingerprint in its Hello. */
   readonly fingerprint: Uint8Array;

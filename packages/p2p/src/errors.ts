@@ -25,6 +25,21 @@ export const P2PErrorCode = {
   selfConnection: "self-connection",
   /** The peer completed TLS without a certificate. */
   noPeerCertificate: "no-peer-certificate",
+  /**
+   * PKI mode: the peer's certificate chain does not verify up to the consortium root (signature, issuer, CA flags,
+   * key usages, organization, identity URI, algorithm; the message names the rule), or it sent no org CA.
+   */
+  certificateInvalid: "certificate-invalid",
+  /** PKI mode: a certificate of the peer's chain is past its notAfter. */
+  certificateExpired: "certificate-expired",
+  /** PKI mode: a certificate of the peer's chain is before its notBefore. */
+  certificateNotYetValid: "certificate-not-yet-valid",
+  /** PKI mode: governance revoked the peer's certificate or its org CA. */
+  certificateRevoked: "certificate-revoked",
+  /** PKI mode: the peer's organization is not a member of the consortium. */
+  unknownOrg: "unknown-org",
+  /** PKI mode: the certificate is bound to another address than the node key the Hello proved. */
+  certificateAddressMismatch: "certificate-address-mismatch",
   /** TLS plus Hello did not finish within `handshakeTimeoutMs`. */
   handshakeTimeout: "handshake-timeout",
   /** Another link to the same peer won the deterministic tie-break. */

@@ -230,6 +230,8 @@ describe("peer network over real sockets", () => {
     const a = await startNode(server.key, () => true);
     const first = await rawConnect(a.port, honestHello(client.key));
     await waitFor(() => a.up.length === 1, "the honest session");
+    // The listener is up once it has sent its Hello; the client may read it a moment later.
+    await waitFor(() => first.frames.length === 1, "the listener's Hello");
     expect(first.frames.map((f) => f.type)).toEqual([0]);
     // The same, valid Hello bytes on a new TLS session: the exporter differs, so the signature fails.
     const replay = await rawConnect(a.port, () => first.helloSent);

@@ -1,6 +1,7 @@
 import net from "node:net";
 import tls from "node:tls";
 import { type CryptoSuite, createEcdsaSuite } from "@charter/crypto";
+import { type CertificateIdentity, type CertificatePolicy, openCertificatePolicy } from "@charter/pki";
 import { assert, bytesToHex, type Clock, systemClock } from "@charter/utils";
 import { certificateFingerprint, createTLSIdentity } from "./certificate.js";
 import { P2PError, type P2PErrorCode } from "./errors.js";
@@ -18,6 +19,12 @@ import {
   helloPayloadBytes,
   verifyHello,
 } from "./hello.js";
+import {
+  createPeerCertificates,
+  type PeerCertificates,
+  type PeerPKIOptions,
+  presentedCertificates,
+} from "./peerCertificates.js";
 
 /** Defaults for every limit; each can be overridden in `PeerNetworkOptions`. */
 export const PEER_NETWORK_LIMITS_DEFAULT = {
@@ -77,6 +84,13 @@ export interface PeerNetworkOptions {
   readonly reconnectDelayMsMax?: number;
   readonly inboundConnectionsMax?: number;
   readonly dialTargetsMax?: number;
+  /**
+   * The node's org-issued certificate chain, its key and the consortium root (docs/pki.md). With it the node
+   * presents that chain in TLS and requires every peer to present a chain that verifies up to the same root,
+   * bound to the address its Hello proves; without it the node presents a fresh self-signed certificate and trust
+   * comes from the Hello alone.
+   */
+  readonly pki?: PeerPKIOptions;
 }
 
 export interface PeerNetworkModules {
@@ -88,6 +102,11 @@ export interface PeerNetworkModules {
   readonly clock?: Clock;
   /** Uniform in [0, 1); used only for reconnect jitter. */
   readonly random?: () => number;
+  /**
+   * PKI mode: revocations and member organizations (governance), asked on every handshake after the peer's chain
+   * verifies and again by `revalidatePeers`. Defaults to revoking nothing and knowing every organization.
+   */
+  readonly certificatePolicy?: CertificatePolicy;
 }
 
 export const LinkDirection = { inbound: "inbound", outbound: "outbound" } as const;
@@ -103,6 +122,8 @@ export interface PeerInfo {
   readonly queuedFrames: number;
   /** Messages `send` dropped because the queue was full. */
   readonly droppedFrames: number;
+  /** PKI mode: the peer's organization, from its verified certificate. */
+  readonly org?: string;
 }
 
 /** A peer that broke the protocol; reported so a scoring layer can act on it. */
@@ -133,6 +154,12 @@ export interface PeerNetwork {
   /** `send` to every connected peer; returns how many queued it. */
   broadcast(type: number, payload: Uint8Array): number;
   peers(): PeerInfo[];
+  /**
+   * PKI mode: checks every open link's certificate chain again, at the current time and against the current
+   * certificate policy, and closes the links that fail (expired since the handshake, or revoked by governance).
+   * Returns how many it closed; 0 without PKI.
+   */
+  revalidatePeers(): number;
   /**
    * Handlers run synchronously on the socket's data event, in arrival order. They must not throw: an exception
    * escapes the event and stops the process, as a broken invariant should.
@@ -168,6 +195,9 @@ interface Link {
   /** Set once TLS is up; the Hello is only read after it. */
   exporter: Uint8Array | undefined;
   peerFingerprint: Uint8Array | undefined;
+  /** PKI mode: the chain the peer presented and the identity it verified to. */
+  presentedChain: Uint8Array[] | undefined;
+  certificate: CertificateIdentity | undefined;
   cancelHandshakeTimer: (() => void) | undefined;
   queuedBytes: number;
   queuedFrames: number;
@@ -211,7 +241,18 @@ export function createPeerNetwork(options: PeerNetworkOptions, modules: PeerNetw
   const publicKey = suite.publicKeyFromPrivateKey(options.nodeKey);
   const address = bytesToHex(suite.addressFromPublicKey(publicKey));
   const helloFrameBytes = 1 + helloPayloadBytes(suite, publicKey.length);
-  const identity = createTLSIdentity();
+  const certificatePolicy = modules.certificatePolicy ?? openCertificatePolicy;
+  const certificates: PeerCertificates | undefined =
+    options.pki === undefined
+      ? undefined
+      : createPeerCertificates(options.pki, { address, policy: certificatePolicy, now: clock.now() });
+  if (certificates?.ownChainError) {
+    logger.warn(
+      { code: certificates.ownChainError.code, reason: certificates.ownChainError.message },
+      "p2p: this node's certificate is outside its validity window; peers will refuse its links",
+    );
+  }
+  const identity = certificates?.identity ?? createTLSIdentity();
   const tlsOptions = {
     key: identity.keyPem,
     cert: identity.certificatePem,
@@ -246,6 +287,8 @@ export function createPeerNetwork(options: PeerNetworkOptions, modules: PeerNetw
       address: undefined,
       exporter: undefined,
       peerFingerprint: undefined,
+      presentedChain: undefined,
+      certificate: undefined,
       cancelHandshakeTimer: undefined,
       queuedBytes: 0,
       queuedFrames: 0,
@@ -282,6 +325,18 @@ export function createPeerNetwork(options: PeerNetworkOptions, modules: PeerNetw
       return;
     }
     link.peerFingerprint = certificateFingerprint(new Uint8Array(raw));
+    if (certificates) {
+      // The chain is checked before any Hello: a dialer does not reveal its key to an uncertified listener, and
+      // a listener reads nothing from an uncertified dialer.
+      link.presentedChain = presentedCertificates(link.socket);
+      try {
+        link.certificate = certificates.verify(link.presentedChain, clock.now());
+      } catch (error) {
+        if (!(error instanceof P2PError)) throw error;
+        refuse(link, error);
+        return;
+      }
+    }
     link.exporter = new Uint8Array(
       link.socket.exportKeyingMaterial(HELLO_EXPORTER_BYTES, HELLO_EXPORTER_LABEL, NO_CONTEXT),
     );
@@ -351,6 +406,17 @@ export function createPeerNetwork(options: PeerNetworkOptions, modules: PeerNetw
       return;
     }
     link.address = peer.address;
+    // Both credentials must name the same node: the certificate (proven by TLS) and the node key (by the Hello).
+    if (link.certificate && link.certificate.address !== peer.address) {
+      refuse(
+        link,
+        new P2PError(
+          "certificate-address-mismatch",
+          `The peer's certificate is bound to ${link.certificate.address}, but its Hello proves the key of ${peer.address}.`,
+        ),
+      );
+      return;
+    }
     if (peer.address === address) {
       refuse(link, new P2PError("self-connection", "The peer presented this node's own key."));
       return;
@@ -408,12 +474,9 @@ export function createPeerNetwork(options: PeerNetworkOptions, modules: PeerNetw
       code: error.code,
       message: error.message,
     };
-    // Refusals by policy (not admitted, timeout, duplicate) are not protocol violations by the peer.
-    if (
-      error.code !== "not-allowed" &&
-      error.code !== "handshake-timeout" &&
-      error.code !== "unexpected-peer"
-    ) {
+    // Refusals by policy (not admitted, timeout, duplicate, certificate state or governance) are not protocol
+    // violations by the peer.
+    if (!POLICY_REFUSALS.has(error.code)) {
       for (const handler of misbehaviorHandlers) handler(report);
     }
     close(link, error.code, error.message);
@@ -601,7 +664,22 @@ export function createPeerNetwork(options: PeerNetworkOptions, modules: PeerNetw
         queuedBytes: link.queuedBytes,
         queuedFrames: link.queuedFrames,
         droppedFrames: link.droppedFrames,
+        ...(link.certificate ? { org: link.certificate.org } : {}),
       }));
+    },
+    revalidatePeers() {
+      if (!certificates) return 0;
+      let closed = 0;
+      for (const link of [...active.values()]) {
+        try {
+          certificates.verify(link.presentedChain ?? [], clock.now());
+        } catch (error) {
+          if (!(error instanceof P2PError)) throw error;
+          refuse(link, error);
+          closed++;
+        }
+      }
+      return closed;
     },
     onMessage: (handler) => subscribe(messageHandlers, handler),
     onPeerUp: (handler) => subscribe(upHandlers, handler),
@@ -609,6 +687,17 @@ export function createPeerNetwork(options: PeerNetworkOptions, modules: PeerNetw
     onMisbehavior: (handler) => subscribe(misbehaviorHandlers, handler),
   };
 }
+
+/** Refusals that are policy (admission, time, governance), not protocol violations, so not misbehavior. */
+const POLICY_REFUSALS: ReadonlySet<P2PErrorCode> = new Set<P2PErrorCode>([
+  "not-allowed",
+  "handshake-timeout",
+  "unexpected-peer",
+  "certificate-expired",
+  "certificate-not-yet-valid",
+  "certificate-revoked",
+  "unknown-org",
+]);
 
 /** Options with `undefined` values removed, so they do not override the defaults. */
 function definedOnly(options: PeerNetworkOptions): Partial<typeof PEER_NETWORK_LIMITS_DEFAULT> {

@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { createTestNetwork, setNodePeers } from "./nodeProcess.js";
 
 describe("setNodePeers", () => {
-  it("rewrites only the peer list of a config createTestNetwork wrote", () => {
-    const { layout } = createTestNetwork({ validators: 3 });
+  it("rewrites only the peer list of a config createTestNetwork wrote", async () => {
+    const { layout } = await createTestNetwork({ validators: 3 });
     try {
       const file = layout.nodes[0]!.configFile;
       const before = loadNodeConfig({ file });

@@ -15,13 +15,16 @@ export interface TestNetwork {
   readonly chainId: number;
 }
 
-/** Writes a fresh single-validator network (with funded dev accounts) in a temporary folder. */
-export function createTestNetwork(
+/**
+ * Writes a fresh network (one validator unless asked, funded dev accounts, consortium certificates) in a
+ * temporary folder.
+ */
+export async function createTestNetwork(
   options: { blockIntervalMs?: number; chainId?: number; validators?: number; gasLimit?: bigint } = {},
-): TestNetwork {
+): Promise<TestNetwork> {
   const dir = mkdtempSync(join(tmpdir(), "charter-test-"));
   const chainId = options.chainId ?? 7345;
-  const { layout } = initNetwork({
+  const { layout } = await initNetwork({
     dir,
     chainId,
     validators: options.validators ?? 1,

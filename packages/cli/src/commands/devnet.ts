@@ -3,6 +3,7 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { DEV_ACCOUNT_COUNT, DEV_MNEMONIC, deriveDevPrivateKeys, loadGenesis } from "@charter/config";
 import { checksumAddress, createEcdsaSuite } from "@charter/crypto";
+import { expiryWarnings, parseCertificate, pemToDer, readPEMFile } from "@charter/pki";
 import { bytesToHex } from "@charter/utils";
 import { DEVNET_CHAIN_ID, initNetwork, type NetworkLayout, networkLayout } from "../network.js";
 
@@ -38,15 +39,18 @@ export async function runDevnet(options: DevnetOptions): Promise<void> {
     }
     process.stderr.write(`resuming the devnet in ${layout.dir}\n`);
   } else {
-    layout = initNetwork({
-      dir: options.dir,
-      chainId: options.chainId,
-      validators: options.validators,
-      blockIntervalMs: options.blockIntervalMs,
-      devAccounts: true,
-    }).layout;
+    layout = (
+      await initNetwork({
+        dir: options.dir,
+        chainId: options.chainId,
+        validators: options.validators,
+        blockIntervalMs: options.blockIntervalMs,
+        devAccounts: true,
+      })
+    ).layout;
     process.stderr.write(`created a new devnet in ${layout.dir}\n`);
   }
+  warnCertificateExpiry(layout);
 
   const children: { name: string; process: ChildProcess; logFile: string }[] = [];
   let stopping = false;
@@ -149,9 +153,22 @@ function printBanner(layout: NetworkLayout, json: boolean): void {
     p2p: `127.0.0.1:${node.p2pPort}`,
     log: `${node.dir}/node.log`,
   }));
+  const pki = existsSync(layout.rootCADir)
+    ? {
+        dir: layout.pkiDir,
+        rootCertificate: `${layout.rootCADir}/root.pem`,
+        orgs: layout.orgs.map((org, i) => ({
+          id: org.id,
+          dir: org.dir,
+          node: layout.nodes[i]!.pki.certChain,
+          admin: `${org.adminDir}/cert.pem`,
+          adminAccountKey: org.adminAccountKeyFile,
+        })),
+      }
+    : null;
   if (json) {
     process.stdout.write(
-      `${JSON.stringify({ status: "ready", chainId: genesis.chainId, crypto: genesis.crypto, consensus: consensusName(layout), dataDir: layout.dir, nodes, accounts, mnemonic: DEV_MNEMONIC })}\n`,
+      `${JSON.stringify({ status: "ready", chainId: genesis.chainId, crypto: genesis.crypto, consensus: consensusName(layout), dataDir: layout.dir, nodes, accounts, mnemonic: DEV_MNEMONIC, pki })}\n`,
     );
     return;
   }
@@ -172,6 +189,13 @@ function printBanner(layout: NetworkLayout, json: boolean): void {
     ...accounts.map((a, i) => `  (${i}) ${a.address}  ${a.privateKey}`),
     "",
     "Committee keys: none yet (committee governance is not in this version).",
+    ...(pki
+      ? [
+          `Certificates: ${pki.dir} (consortium root CA in root/; ${layout.orgs.length === 1 ? "organization org0" : `organizations org0..${layout.orgs.at(-1)!.id}`}, each with its CA,`,
+          "              its node's certificate and an admin certificate; node links are authenticated by them, docs/pki.md)",
+          `Admin account keys (one per organization): ${layout.pkiDir}/org<i>/admin/account.key`,
+        ]
+      : ["Certificates: none (this devnet predates them; add --reset to start a new one that has them)."]),
     "",
     "ready: blocks are being committed. Press Ctrl-C to stop; run again to resume, or add --reset to start over.",
     "",
@@ -215,3 +239,25 @@ function sleep(ms: number): Promise<void> {
 }
 
 export { DEVNET_CHAIN_ID };
+
+/**
+ * Says on the console when a devnet certificate is within 30, 7 or 1 days of expiring, or has expired: the nodes
+ * log it too, but their logs are in files nobody watches on a devnet.
+ */
+function warnCertificateExpiry(layout: NetworkLayout): void {
+  const certificates: { label: string; notAfter: Date }[] = [];
+  for (const node of layout.nodes) {
+    if (!existsSync(node.pki.certChain)) continue;
+    const [leaf, orgCA] = pemToDer(readPEMFile(node.pki.certChain, "certificate chain"));
+    certificates.push({ label: `${node.name} node`, notAfter: parseCertificate(leaf!).notAfter });
+    if (orgCA) certificates.push({ label: `${node.org} CA`, notAfter: parseCertificate(orgCA).notAfter });
+  }
+  const rootFile = `${layout.rootCADir}/root.pem`;
+  if (existsSync(rootFile)) {
+    const root = parseCertificate(pemToDer(readPEMFile(rootFile, "root CA certificate"))[0]!);
+    certificates.push({ label: "root CA", notAfter: root.notAfter });
+  }
+  for (const warning of expiryWarnings(certificates, Date.now())) {
+    process.stderr.write(`warning: ${warning.message}\n`);
+  }
+}

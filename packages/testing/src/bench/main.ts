@@ -70,7 +70,7 @@ let wsUrl = values.ws;
 let topology = "external node";
 try {
   if (!rpcUrl) {
-    const network = createTestNetwork({ blockIntervalMs, validators });
+    const network = await createTestNetwork({ blockIntervalMs, validators });
     profileDir = values.profile ? mkdtempSync(join(tmpdir(), "charter-profile-")) : undefined;
     nodes = await Promise.all(
       network.layout.nodes.map((n) =>

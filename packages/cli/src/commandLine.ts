@@ -1,0 +1,16 @@
+import { InvalidArgumentError } from "commander";
+
+/** A commander argument parser for an integer flag within [min, max]. */
+export function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+/** Prints a command's result on stdout: one JSON line with `--json`, else the human text. */
+export function out(json: boolean, data: Record<string, unknown>, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(data)}\n` : `${text}\n`);
+}
