@@ -1,13 +1,21 @@
-import type { CryptoSuite } from "@charter/crypto";
+import { type CryptoSuite, keccak256 } from "@charter/crypto";
 import {
   type BlockExecution,
+  ExecutionError,
   type Executor,
   type GenesisAccount,
   genesisStateDiff,
   type StateDiff,
   type StateReader,
 } from "@charter/execution";
-import { type GovernanceGenesis, governanceGenesisFields } from "@charter/governance";
+import {
+  createGovernanceView,
+  type GovernanceGenesis,
+  governanceGenesisFields,
+  type PermissionRefusal,
+  type PermissionSubject,
+  permissionRefusal,
+} from "@charter/governance";
 import type { KvStore } from "@charter/kv";
 import {
   type Block,
@@ -94,6 +102,7 @@ export type BlockListener = (stored: StoredBlock, receipts: readonly Receipt[]) 
 
 const ZERO_ADDRESS = new Uint8Array(20);
 const ZERO_HASH = new Uint8Array(32);
+const EMPTY_CODE_HASH = keccak256(new Uint8Array(0));
 /** Validator sets kept by height; the engine, lastCommit checks and p2p ask for the same few heights. */
 const VALIDATOR_SETS_BY_HEIGHT_MAX = 64;
 /** Decoded registries kept by the registry's storage root, so an unchanged set is not decoded per height. */
@@ -112,9 +121,12 @@ export class Chain {
   readonly #listeners = new Set<BlockListener>();
   readonly #setsByHeight = new BoundedCache<ChainValidatorSet>(VALIDATOR_SETS_BY_HEIGHT_MAX);
   readonly #setsByRoot = new BoundedCache<ChainValidatorSet>(VALIDATOR_SETS_BY_ROOT_MAX);
+  /** Whether the chain has system contracts, hence enforces governance (a chain test's genesis may have none). */
+  readonly #governed: boolean;
 
   private constructor(options: ChainOptions) {
     this.#options = options;
+    this.#governed = resolveGovernance(options.genesis) !== null;
     this.store = new ChainStore({ kv: options.kv, suite: options.suite, chainId: options.genesis.chainId });
   }
 
@@ -248,8 +260,32 @@ export class Chain {
   }
 
   /**
+   * The governance rule (governance.md section 6) `tx` breaks if the next block included it, read from the head's
+   * state (the next block's parent), or `undefined` when it may be included. The pool and the RPC refuse such a
+   * transaction; `propose` leaves it out and `validate` refuses a block with it (rule 5b). A chain without system
+   * contracts enforces nothing.
+   */
+  permissionRefusal(tx: PermissionSubject): PermissionRefusal | undefined {
+    return this.#permissionChecker(this.#options.state.latest())?.(tx);
+  }
+
+  /** The enforcement rules over the state `reader`, or `undefined` on a chain without governance. */
+  #permissionChecker(
+    reader: StateReader,
+  ): ((tx: PermissionSubject) => PermissionRefusal | undefined) | undefined {
+    if (!this.#governed) return undefined;
+    const view = createGovernanceView((address, slot) => reader.getStorage(address, slot));
+    const hasCode = (address: Uint8Array) => {
+      const codeHash = reader.getAccount(address)?.codeHash;
+      return codeHash !== undefined && !equalBytes(codeHash, EMPTY_CODE_HASH);
+    };
+    return (tx) => permissionRefusal(view, tx, hasCode);
+  }
+
+  /**
    * Builds the next block on the head from candidate transactions (already verified, in the order to try them).
-   * Transactions that are not valid at their position are left out and reported in `execution.rejected`.
+   * Transactions that are not valid at their position, or that a governance rule forbids in the head's state
+   * (rule 5b, error `not-permitted`), are left out and reported in `execution.rejected`.
    */
   async propose(input: {
     readonly timestampMs: number;
@@ -268,12 +304,34 @@ export class Chain {
     const timestampMs = Math.max(input.timestampMs, parent.timestampMs);
     const base = this.#options.state.latest();
     const env = { height, timestampMs, proposer: input.proposer, gasLimit: this.gasLimit };
+    // Rule 5b: the governance rules in the parent's state. Checked as the executor draws each candidate, so
+    // candidates past a full block are not read.
+    const check = this.#permissionChecker(base);
+    const refused: { tx: VerifiedTx; error: ExecutionError }[] = [];
+    const permitted =
+      check === undefined
+        ? input.transactions
+        : (function* (candidates: Iterable<VerifiedTx>) {
+            for (const tx of candidates) {
+              const refusal = check(tx);
+              if (refusal === undefined) yield tx;
+              else
+                refused.push({
+                  tx,
+                  error: new ExecutionError(
+                    "not-permitted",
+                    `governance rule ${refusal.rule}: ${refusal.message}`,
+                  ),
+                });
+            }
+          })(input.transactions);
     let execution = await this.#options.executor.executeBlock({
       base,
       env,
-      transactions: input.transactions,
+      transactions: permitted,
       mode: "build",
     });
+    if (refused.length > 0) execution = { ...execution, rejected: [...refused, ...execution.rejected] };
     if (this.#registryProblem(base, execution.diff) !== undefined) {
       // Rare: a transaction left the validator registry malformed, which would make the block invalid (rule 8).
       // Build again from the transactions just included, checking the registry after each one and leaving out
@@ -357,8 +415,18 @@ export class Chain {
     if (!equalBytes(header.transactionsRoot, transactionsRoot(transactions, this.suite))) {
       throw invalid("transactions root does not match the transactions");
     }
-    let execution: BlockExecution;
     const base = this.#options.state.latest();
+    // Rule 5b: every transaction is permitted by the governance rules in the parent's state.
+    const check = this.#permissionChecker(base);
+    if (check !== undefined)
+      for (const [index, tx] of transactions.entries()) {
+        const refusal = check(tx);
+        if (refusal !== undefined)
+          throw invalid(
+            `transaction ${index} breaks governance rule ${refusal.rule} (governance.md section 6): ${refusal.message}`,
+          );
+      }
+    let execution: BlockExecution;
     try {
       execution = await this.#options.executor.executeBlock({
         base,

@@ -13,6 +13,8 @@ export type ExecutionErrorCode =
   | "invalid-block"
   /** The transaction would leave a system account invalid (e.g. a malformed validator registry); see `checkState`. */
   | "system-state"
+  /** The transaction breaks a governance enforcement rule in the parent state (governance.md section 6). */
+  | "not-permitted"
   /** The EVM library threw instead of returning a result. */
   | "internal";
 

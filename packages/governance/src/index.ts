@@ -2,6 +2,7 @@ export * from "./abiEncode.js";
 export * from "./addresses.js";
 export * from "./artifacts.js";
 export * from "./constants.js";
+export * from "./enforcement.js";
 export * from "./errors.js";
 export * from "./genesis.js";
 export * from "./slots.js";

@@ -138,7 +138,8 @@ export class NodeRPCBackend implements RPCBackend {
 
   /**
    * Decodes, checks and admits a raw transaction into the pool, whether it came from a client or a peer, and
-   * returns it; refusals throw `RPCError` with the code and verbatim message clients expect.
+   * returns it; refusals throw `RPCError` with the code and verbatim message clients expect (`-32003` for a
+   * transaction the governance rules forbid, e.g. `sender 0x… is frozen`).
    */
   admit(raw: Uint8Array): VerifiedTx {
     const { chain, mempool } = this.#m;
@@ -161,6 +162,9 @@ export class NodeRPCBackend implements RPCBackend {
         `intrinsic gas too low: have ${tx.gasLimit}, want ${needed}`,
       );
     }
+    // The governance rules (governance.md section 6) in the head's state, which the next block executes on.
+    const refusal = chain.permissionRefusal(tx);
+    if (refusal !== undefined) throw new RPCError(RPCErrorCode.transactionRejected, refusal.message);
     const account = chain.worldState.latest().getAccount(tx.sender);
     try {
       mempool.add(tx, { nonce: account?.nonce ?? 0n, balance: account?.balance ?? 0n });
