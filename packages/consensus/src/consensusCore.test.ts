@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { createSimCrypto } from "../test/sim/simCrypto.js";
-import { ConsensusCore, type ConsensusOutput, RoundStep, type SignStateRecord } from "./consensusCore.js";
+import {
+  ConsensusCore,
+  type ConsensusOutput,
+  RoundStep,
+  type SignStateRecord,
+  TimeoutStep,
+} from "./consensusCore.js";
 import { type Proposal, SignedType, type Vote, VoteType } from "./messages.js";
 import type { ConsensusMutations } from "./mutations.js";
 import { signBytes } from "./signBytes.js";
@@ -120,6 +126,67 @@ describe("ConsensusCore", () => {
     msg(bad.core, p, proposal(p, 0, A));
     const nil = bad.core.step({ type: "blockValidated", height: 1, blockHash: crypto.hash(A), valid: false });
     expect(sent(nil)[0]?.blockHash).toBeNull();
+  });
+
+  it("a proposal that arrived before timeoutPropose is judged when its verdict comes, not prevoted nil", () => {
+    const probe = setup({ me: 1 });
+    const p = proposerOf(probe.set, 1, 0);
+    const me = p === 1 ? 2 : 1;
+    const timeout = { type: "timeout", height: 1, round: 0, step: TimeoutStep.propose } as const;
+    for (const valid of [true, false]) {
+      const { core } = setup({ me });
+      msg(core, p, proposal(p, 0, A));
+      // Validation (executing the block) outlasts the timeout: no prevote yet.
+      expect(sent(core.step(timeout))).toEqual([]);
+      expect(core.roundStep).toBe(RoundStep.propose);
+      const after = core.step({ type: "blockValidated", height: 1, blockHash: crypto.hash(A), valid });
+      expect(sent(after).map((v) => v.blockHash)).toEqual([valid ? crypto.hash(A) : null]);
+    }
+    // Without a proposal, the timeout prevotes nil at once (L57).
+    const { core } = setup({ me });
+    expect(sent(core.step(timeout)).map((v) => v.blockHash)).toEqual([null]);
+  });
+
+  it("a proposal with a POL that never arrived gets the deferred nil prevote once its verdict is in", () => {
+    const probe = setup({ me: 1 });
+    const r1 = proposerOf(probe.set, 1, 1);
+    const me = [0, 1, 2, 3].find((i) => i !== r1)!;
+    const { core } = setup({ me });
+    // Into round 1 through timeoutPrecommit of round 0 after a quorum of nil precommits.
+    for (const v of [0, 1, 2, 3].filter((i) => i !== me)) msg(core, v, vote(v, VoteType.precommit, 0, null));
+    core.step({ type: "timeout", height: 1, round: 0, step: TimeoutStep.precommit });
+    expect(core.round).toBe(1);
+    // Round 1's proposal claims a POL in round 0 that this node never saw.
+    msg(core, r1, proposal(r1, 1, A, 0));
+    expect(sent(core.step({ type: "timeout", height: 1, round: 1, step: TimeoutStep.propose }))).toEqual([]);
+    const after = core.step({ type: "blockValidated", height: 1, blockHash: crypto.hash(A), valid: true });
+    expect(sent(after).map((v) => v.blockHash)).toEqual([null]);
+  });
+
+  it("tells whether it already holds an exact proposal of its height, so copies can be dropped undecoded", () => {
+    const probe = setup({ me: 1 });
+    const p = proposerOf(probe.set, 1, 0);
+    const me = p === 1 ? 2 : 1;
+    const { core } = setup({ me });
+    const held = proposal(p, 0, A);
+    expect(core.holdsProposal(1, 0, held.signature)).toBe(false);
+    msg(core, p, held);
+    expect(core.holdsProposal(1, 0, held.signature)).toBe(true);
+    // Another signature, round or height is not the same proposal.
+    expect(core.holdsProposal(1, 0, proposal(p, 0, B).signature)).toBe(false);
+    expect(core.holdsProposal(1, 1, held.signature)).toBe(false);
+    expect(core.holdsProposal(2, 0, held.signature)).toBe(false);
+  });
+
+  it("asks for a block with a build budget of a third of the round's propose timeout", () => {
+    const probe = setup();
+    const p = proposerOf(probe.set, 1, 0);
+    const { start } = setup({ me: p });
+    const request = start.find((o) => o.type === "requestProposal");
+    const timeout = start.find((o) => o.type === "scheduleTimeout" && o.step === TimeoutStep.propose);
+    expect(request?.type === "requestProposal" && request.budgetMs).toBe(
+      timeout?.type === "scheduleTimeout" ? Math.floor(timeout.durationMs / 3) : -1,
+    );
   });
 
   it("locks on a prevote quorum, precommits it, and commits on a precommit quorum with a certificate", () => {

@@ -51,7 +51,7 @@ export interface ConsensusTimeouts {
 }
 
 export const DEFAULT_TIMEOUTS: ConsensusTimeouts = {
-  proposeMs: 1000,
+  proposeMs: 3000,
   prevoteMs: 500,
   precommitMs: 500,
   deltaMs: 500,
@@ -104,7 +104,17 @@ export type ConsensusOutput<Value> =
       readonly step: TimeoutStep;
       readonly durationMs: number;
     }
-  | { readonly type: "requestProposal"; readonly height: number; readonly round: number }
+  | {
+      readonly type: "requestProposal";
+      readonly height: number;
+      readonly round: number;
+      /**
+       * How long the application may spend building: a third of the round's propose timeout, so the proposal can still
+       * reach the others before theirs expires on a loaded machine (spec section 7). Stopping early only makes the
+       * block smaller.
+       */
+      readonly budgetMs: number;
+    }
   | {
       readonly type: "requestValidation";
       readonly height: number;
@@ -187,6 +197,11 @@ interface HeightState<Value> {
   lastSigned: { round: number; type: SignedType } | null;
   /** A verified catch-up commit for this height, decided once the application validates its value. */
   certified: CommitMessage<Value> | null;
+  /**
+   * The round whose timeoutPropose fired while its proposal was still being validated (−1 if none): the node
+   * prevotes once the verdict is in, as if validation had been instantaneous (spec section 7).
+   */
+  proposeTimeoutDeferred: number;
 }
 
 /**
@@ -220,6 +235,20 @@ export class ConsensusCore<Value> {
 
   get height(): number {
     return this.#state?.height ?? 0;
+  }
+
+  /**
+   * Whether this exact proposal (same height, round and signature) is already held for the current height, as its
+   * round's proposal or as the carrier of a value: a copy of it changes nothing, so a shell may drop it undecoded.
+   */
+  holdsProposal(height: number, round: number, signature: Uint8Array): boolean {
+    const s = this.#state;
+    if (s === null || s.height !== height) return false;
+    const held = s.proposals.get(round);
+    if (held !== undefined && equalBytes(held.signature, signature)) return true;
+    for (const carrier of s.carriers.values())
+      if (carrier.round === round && equalBytes(carrier.signature, signature)) return true;
+    return false;
   }
   get round(): number {
     return this.#state?.round ?? 0;
@@ -288,6 +317,7 @@ export class ConsensusCore<Value> {
       own: [],
       lastSigned: null,
       certified: null,
+      proposeTimeoutDeferred: -1,
     };
     this.#state = s;
     out.push({
@@ -366,17 +396,27 @@ export class ConsensusCore<Value> {
     const proposer = s.validators.proposer(s.height, round);
     if (equalBytes(proposer.address, this.#options.address)) {
       if (s.validValue !== null) this.#signProposal(s.validValue, s.validRound, out);
-      else out.push({ type: "requestProposal", height: s.height, round });
+      else
+        out.push({
+          type: "requestProposal",
+          height: s.height,
+          round,
+          budgetMs: Math.floor(this.#stepTimeoutMs(TimeoutStep.propose, round) / 3),
+        });
     }
     this.#scheduleStepTimeout(TimeoutStep.propose, out);
   }
 
-  #scheduleStepTimeout(step: TimeoutStep, out: ConsensusOutput<Value>[]): void {
-    const s = this.#state!;
+  #stepTimeoutMs(step: TimeoutStep, round: number): number {
     const t = this.#timeouts;
     const base =
       step === TimeoutStep.propose ? t.proposeMs : step === TimeoutStep.prevote ? t.prevoteMs : t.precommitMs;
-    const durationMs = Math.min(base + s.round * t.deltaMs, t.timeoutMaxMs);
+    return Math.min(base + round * t.deltaMs, t.timeoutMaxMs);
+  }
+
+  #scheduleStepTimeout(step: TimeoutStep, out: ConsensusOutput<Value>[]): void {
+    const s = this.#state!;
+    const durationMs = this.#stepTimeoutMs(step, s.round);
     out.push({ type: "scheduleTimeout", height: s.height, round: s.round, step, durationMs });
   }
 
@@ -396,9 +436,14 @@ export class ConsensusCore<Value> {
       return;
     }
     if (round !== s.round) return;
-    if (step === TimeoutStep.propose && s.step === RoundStep.propose)
-      this.#enterPrevote(null, out); // L57
-    else if (step === TimeoutStep.prevote && s.step === RoundStep.prevote)
+    if (step === TimeoutStep.propose && s.step === RoundStep.propose) {
+      // A proposal that arrived in time is judged on its merits: validating it (executing the block) is not waiting
+      // for it, so the nil prevote of L57 waits for the verdict (spec section 7).
+      const proposal = s.proposals.get(round);
+      if (proposal !== undefined && s.verdicts.get(blockKey(proposal.blockHash)) === "pending")
+        s.proposeTimeoutDeferred = round;
+      else this.#enterPrevote(null, out); // L57
+    } else if (step === TimeoutStep.prevote && s.step === RoundStep.prevote)
       this.#enterPrecommit(null, out); // L61
     else if (step === TimeoutStep.precommit && s.step !== RoundStep.commit)
       this.#enterNewRound(round + 1, out); // L65
@@ -787,6 +832,11 @@ export class ConsensusCore<Value> {
           valid && (s.lockedRound <= proposal.validRound || lockedOnIt) ? proposal.blockHash : null,
           out,
         );
+        return true;
+      }
+      if (s.proposeTimeoutDeferred === s.round && verdict !== "pending") {
+        // L57, deferred until the verdict: neither L22 nor L28 applies to the proposal.
+        this.#enterPrevote(null, out);
         return true;
       }
     }

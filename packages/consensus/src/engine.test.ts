@@ -1,4 +1,4 @@
-import type { Block } from "@charter/types";
+import type { Block, VerifiedTx } from "@charter/types";
 import { describe, expect, it } from "vitest";
 import { VirtualClock } from "../test/engine/virtualClock.js";
 import { createSimCrypto } from "../test/sim/simCrypto.js";
@@ -114,6 +114,50 @@ describe("ConsensusEngine: equivocation log", () => {
       [0, VoteType.precommit],
       [1, VoteType.prevote],
     ]);
+    await engine.stop();
+  });
+});
+
+describe("ConsensusEngine: proposal build budget", () => {
+  it("stops drawing candidate transactions when a third of the propose timeout is spent", async () => {
+    const me = validators.validators.indexOf(validators.proposer(1, 0));
+    const virtual = new VirtualClock(0);
+    // The application's execution is what moves time here: 100 ms per transaction drawn.
+    let nowMs = 0;
+    const clock = { now: () => nowMs, setTimer: (ms: number, fn: () => void) => virtual.setTimer(ms, fn) };
+    let drawn = -1;
+    const candidates = Array.from({ length: 100 }, (_, i) => ({ nonce: i }) as unknown as VerifiedTx);
+    const engine = new ConsensusEngine<{ block: Block; hash: Uint8Array }>(
+      { chainId: CHAIN_ID, address: addrs[me]! },
+      {
+        app: {
+          headHeight: () => 0,
+          headCertificate: () => null,
+          propose: async (input) => {
+            drawn = 0;
+            for (const _ of input.transactions) {
+              drawn++;
+              nowMs += 100;
+            }
+            throw new Error("the test only counts what the build drew");
+          },
+          validate: () => Promise.reject(new Error("no blocks in this test")),
+          commit: () => Promise.resolve(),
+        },
+        transport: { broadcast() {}, send() {}, onMessage: () => () => {} },
+        wal: { load: () => null, persist: async () => {} },
+        clock,
+        crypto,
+        sign: (digest) => crypto.sign(digest, keys[me]!),
+        validatorSet: () => validators,
+        selectTransactions: () => candidates,
+        logger: { debug() {}, info() {}, warn() {}, error() {} },
+      },
+    );
+    engine.start();
+    await engine.settled();
+    // Default propose timeout 3,000 ms: a budget of 1,000 ms is ten transactions of 100 ms.
+    expect(drawn).toBe(10);
     await engine.stop();
   });
 });

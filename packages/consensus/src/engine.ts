@@ -52,10 +52,11 @@ export interface ConsensusEngineOptions {
   readonly address: Uint8Array;
   readonly timeouts?: ConsensusTimeouts;
   /**
-   * Pause after a commit before starting the next height (Tendermint's `timeout_commit`): paces blocks, which are
-   * otherwise cut as fast as the network allows, empty or not. Skipped while a peer is known to be at a later
-   * height, so a node that is behind catches up at one height per exchange instead of one per interval. Every
-   * node pauses before it starts the height, so the pause does not count against the propose timeout.
+   * Target time from the start of one height to the start of the next: after a commit the engine pauses for what
+   * is left of it (CometBFT's `timeout_commit`, less the time the height already took), which paces blocks that
+   * would otherwise be cut as fast as the network allows, empty or not. Skipped while a peer is known to be at a
+   * later height, so a node that is behind catches up at one height per exchange instead of one per interval.
+   * Every node pauses before it starts the height, so the pause does not count against the propose timeout.
    */
   readonly blockIntervalMs?: number;
   /** Recently committed blocks with their certificates, to answer peers that are behind after a restart. */
@@ -122,6 +123,8 @@ export class ConsensusEngine<Executed extends ExecutedBlockLike> {
   #lastCommit: CommitCertificate | null = null;
   /** Highest height any peer's message carried: tells whether this node is behind. */
   #peerHeightMax = 0;
+  /** When this node started its current height: the block interval counts from there. */
+  #heightStartedMs = 0;
 
   constructor(options: ConsensusEngineOptions, modules: ConsensusEngineModules<Executed>) {
     this.#options = options;
@@ -172,6 +175,11 @@ export class ConsensusEngine<Executed extends ExecutedBlockLike> {
     this.#feed({ type: "startHeight", height, validators: validatorSet(height) });
   }
 
+  /** Whether the core already holds this exact proposal of its current height (`ConsensusCore.holdsProposal`). */
+  holdsProposal(height: number, round: number, signature: Uint8Array): boolean {
+    return this.#core?.holdsProposal(height, round, signature) ?? false;
+  }
+
   /** Stops taking inputs, cancels timers and waits for the application call and the durable write in flight. */
   async stop(): Promise<void> {
     this.#halt();
@@ -214,6 +222,8 @@ export class ConsensusEngine<Executed extends ExecutedBlockLike> {
 
   #feed(input: Parameters<ConsensusCore<Block>["step"]>[0]): void {
     if (!this.#running || this.#core === undefined) return;
+    if (input.type === "startHeight" || input.type === "blockCommitted")
+      this.#heightStartedMs = this.#modules.clock.now();
     let outputs: ConsensusOutput<Block>[];
     try {
       outputs = this.#core.step(input);
@@ -273,15 +283,24 @@ export class ConsensusEngine<Executed extends ExecutedBlockLike> {
       case "scheduleTimeout":
         this.#schedule(output.height, output.round, output.step, output.durationMs);
         return;
-      case "requestProposal":
-        this.#runApp(() => this.#propose(output.height, output.round));
+      case "requestProposal": {
+        // The budget counts from the request: the build may first wait for an application call in progress.
+        const deadlineMs = this.#modules.clock.now() + output.budgetMs;
+        this.#runApp(() => this.#propose(output.height, output.round, deadlineMs));
         return;
+      }
       case "requestValidation":
+        logger.debug(
+          { height: output.height, txs: output.value.transactions.length },
+          "proposed block received",
+        );
         this.#runApp(() => this.#validate(output.height, output.blockHash, output.value));
         return;
-      case "commit":
-        this.#runApp(() => this.#commit(output.height, output.value, output.certificate));
+      case "commit": {
+        const decidedMs = this.#modules.clock.now();
+        this.#runApp(() => this.#commit(output.height, output.value, output.certificate, decidedMs));
         return;
+      }
       case "rejected":
         logger.debug({ from: output.from, reason: output.error.message }, "consensus message rejected");
         return;
@@ -328,7 +347,7 @@ export class ConsensusEngine<Executed extends ExecutedBlockLike> {
     void this.#track(next.catch((error: unknown) => this.#fail(error)));
   }
 
-  async #propose(height: number, round: number): Promise<void> {
+  async #propose(height: number, round: number, deadlineMs: number): Promise<void> {
     const core = this.#core!;
     if (core.height !== height || core.round !== round) return;
     const { app, clock, logger } = this.#modules;
@@ -338,11 +357,14 @@ export class ConsensusEngine<Executed extends ExecutedBlockLike> {
       "the certificate for the next proposal is not the parent's",
     );
     let executed: Executed;
+    const startedMs = clock.now();
     try {
       executed = await app.propose({
         timestampMs: clock.now(),
         proposer: this.#options.address,
-        transactions: this.#modules.selectTransactions(),
+        // Candidates stop when the budget is spent: a smaller block in time beats a full one after the others
+        // have timed out (spec section 7).
+        transactions: untilDeadline(this.#modules.selectTransactions(), clock, deadlineMs),
         lastCommit,
       });
     } catch (error) {
@@ -351,16 +373,31 @@ export class ConsensusEngine<Executed extends ExecutedBlockLike> {
       return;
     }
     this.#remember(executed);
+    logger.debug(
+      { height, round, txs: executed.block.transactions.length, ms: clock.now() - startedMs },
+      "proposal built",
+    );
     this.#feed({ type: "proposalBuilt", height, round, value: executed.block });
   }
 
   async #validate(height: number, blockHash: Uint8Array, block: Block): Promise<void> {
     if (this.#core!.height !== height) return;
     let valid = false;
+    const startedMs = this.#modules.clock.now();
     try {
       const executed = await this.#modules.app.validate(block);
       valid = equalBytes(executed.hash, blockHash);
       if (valid) this.#remember(executed);
+      this.#modules.logger.debug(
+        {
+          height,
+          round: this.#core!.round,
+          txs: block.transactions.length,
+          valid,
+          ms: this.#modules.clock.now() - startedMs,
+        },
+        "proposal validated",
+      );
     } catch (error) {
       this.#modules.logger.info(
         {
@@ -374,8 +411,14 @@ export class ConsensusEngine<Executed extends ExecutedBlockLike> {
     this.#feed({ type: "blockValidated", height, blockHash, valid });
   }
 
-  async #commit(height: number, block: Block, certificate: CommitCertificate): Promise<void> {
-    const { app, validatorSet, logger } = this.#modules;
+  async #commit(
+    height: number,
+    block: Block,
+    certificate: CommitCertificate,
+    decidedMs: number,
+  ): Promise<void> {
+    const { app, validatorSet, logger, clock } = this.#modules;
+    const startedMs = clock.now();
     assert(
       app.headHeight() === height - 1,
       "consensus decided a block that is not on the application's head",
@@ -400,13 +443,19 @@ export class ConsensusEngine<Executed extends ExecutedBlockLike> {
         round: certificate.round,
         txs: block.transactions.length,
         signatures: certificate.signatures.length,
+        waitedMs: startedMs - decidedMs,
+        ms: clock.now() - startedMs,
       },
       "block committed",
     );
     this.#modules.afterCommit?.(executed, certificate);
     const next = () =>
       this.#feed({ type: "blockCommitted", height, nextValidators: validatorSet(height + 1) });
-    const pauseMs = this.#peerHeightMax > height ? 0 : (this.#options.blockIntervalMs ?? 0);
+    // The interval counts from the start of the height just decided: a height that took longer than the interval
+    // is followed at once, so under load blocks are cut back to back rather than one interval after each commit.
+    const intervalLeftMs =
+      (this.#options.blockIntervalMs ?? 0) - (this.#modules.clock.now() - this.#heightStartedMs);
+    const pauseMs = this.#peerHeightMax > height ? 0 : Math.max(0, intervalLeftMs);
     if (pauseMs === 0) {
       next();
       return;
@@ -422,5 +471,13 @@ export class ConsensusEngine<Executed extends ExecutedBlockLike> {
   #remember(executed: Executed): void {
     if (executed.block.header.height === this.#core!.height)
       this.#executed.set(blockKey(executed.hash), executed);
+  }
+}
+
+/** The items of `items` drawn before `clock` reaches `deadlineMs`. */
+function* untilDeadline<T>(items: Iterable<T>, clock: Clock, deadlineMs: number): Generator<T> {
+  for (const item of items) {
+    if (clock.now() >= deadlineMs) return;
+    yield item;
   }
 }

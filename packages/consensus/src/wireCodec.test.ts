@@ -5,7 +5,12 @@ import { describe, expect, it } from "vitest";
 import { ConsensusError } from "./errors.js";
 import type { ConsensusMessage } from "./messages.js";
 import { VoteType } from "./messages.js";
-import { decodeConsensusMessage, encodeConsensusMessage, peekCommitHeight } from "./wireCodec.js";
+import {
+  decodeConsensusMessage,
+  encodeConsensusMessage,
+  peekCommitHeight,
+  peekProposal,
+} from "./wireCodec.js";
 
 const suite = createEcdsaSuite();
 const chainId = 7345n;
@@ -145,5 +150,21 @@ describe("peekCommitHeight", () => {
     expect(peekCommitHeight(encodeConsensusMessage(messages[4]!))).toBe(4);
     for (const m of messages.slice(0, 4)) expect(peekCommitHeight(encodeConsensusMessage(m))).toBeUndefined();
     expect(peekCommitHeight(new Uint8Array([0xff]))).toBeUndefined();
+  });
+});
+
+describe("peekProposal", () => {
+  it("reads a proposal's height, round and signature without the block, and nothing from other messages", () => {
+    const proposals = messages.filter((m) => m.kind === "proposal");
+    expect(proposals.length).toBeGreaterThan(0);
+    for (const m of proposals)
+      expect(peekProposal(encodeConsensusMessage(m))).toEqual({
+        height: m.height,
+        round: m.round,
+        signature: m.signature,
+      });
+    for (const m of messages.filter((m) => m.kind !== "proposal"))
+      expect(peekProposal(encodeConsensusMessage(m))).toBeUndefined();
+    expect(peekProposal(new Uint8Array([0xff]))).toBeUndefined();
   });
 });

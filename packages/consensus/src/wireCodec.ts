@@ -86,6 +86,33 @@ export function peekCommitHeight(bytes: Uint8Array): number | undefined {
   }
 }
 
+/**
+ * Height, round and signature of a proposal, read without decoding its block; or `undefined` for any other message
+ * (or bytes that are not a well-formed proposal envelope). Lets a node drop a copy of a proposal it already holds
+ * (rebroadcasts and POL relays re-send it) before paying for the block.
+ */
+export function peekProposal(
+  bytes: Uint8Array,
+): { readonly height: number; readonly round: number; readonly signature: Uint8Array } | undefined {
+  try {
+    const item = decodeRlp(bytes, { depthMax: 1, label: "consensus message" });
+    if (!Array.isArray(item) || item.length !== 8) return undefined;
+    const [kind, height, round, , , , , signature] = item as Uint8Array[];
+    if (!(kind instanceof Uint8Array) || kind.length !== 1 || kind[0] !== ConsensusWireKind.proposal)
+      return undefined;
+    const uint = (field: Uint8Array | undefined) =>
+      field instanceof Uint8Array && field.length <= UINT_BYTES_MAX && (field.length === 0 || field[0] !== 0)
+        ? Number(bytesToBigint(field))
+        : undefined;
+    const h = uint(height);
+    const r = uint(round);
+    if (h === undefined || r === undefined || !(signature instanceof Uint8Array)) return undefined;
+    return { height: h, round: r, signature };
+  } catch {
+    return undefined;
+  }
+}
+
 export interface DecodeConsensusMessageOptions {
   readonly suite: CryptoSuite;
   readonly chainId: bigint;

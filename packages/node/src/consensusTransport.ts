@@ -4,6 +4,7 @@ import {
   decodeConsensusMessage,
   encodeConsensusMessage,
   peekCommitHeight,
+  peekProposal,
 } from "@charter/consensus";
 import type { CryptoSuite } from "@charter/crypto";
 import type { Block } from "@charter/types";
@@ -26,6 +27,11 @@ export function createConsensusTransport(options: {
   readonly onMalformed?: (peerAddress: string, error: Error) => void;
   /** Height of this node's head: catch-up commits at or below it are dropped before their block is decoded. */
   readonly headHeight: () => number;
+  /**
+   * Whether consensus already holds this exact proposal: such copies (rebroadcasts, POL relays) are dropped before
+   * their block is decoded.
+   */
+  readonly holdsProposal?: (height: number, round: number, signature: Uint8Array) => boolean;
 }): ConsensusTransport<Block> {
   const { network, suite, chainId } = options;
   return {
@@ -40,6 +46,10 @@ export function createConsensusTransport(options: {
         if (type !== PeerMessageType.consensus) return;
         const commitHeight = peekCommitHeight(payload);
         if (commitHeight !== undefined && commitHeight <= options.headHeight()) return;
+        if (options.holdsProposal !== undefined) {
+          const proposal = peekProposal(payload);
+          if (proposal && options.holdsProposal(proposal.height, proposal.round, proposal.signature)) return;
+        }
         let message: ConsensusMessage<Block>;
         try {
           message = decodeConsensusMessage(payload, { suite, chainId });

@@ -261,6 +261,8 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
               suite,
               chainId,
               headHeight: () => chain.head.block.header.height,
+              holdsProposal: (height, round, signature) =>
+                engine?.holdsProposal(height, round, signature) ?? false,
               onMalformed: (peer, error) =>
                 logger.warn({ peer, reason: error.message }, "dropped a malformed consensus message"),
             }),

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -94,7 +94,13 @@ export interface NodeProcess {
  */
 export async function startNodeProcess(
   configFile: string,
-  options: { env?: Record<string, string>; devAccounts?: boolean; nodeArgs?: readonly string[] } = {},
+  options: {
+    env?: Record<string, string>;
+    devAccounts?: boolean;
+    nodeArgs?: readonly string[];
+    /** Also append everything the node writes to this file as it arrives. */
+    logFile?: string;
+  } = {},
 ): Promise<NodeProcess> {
   const child = spawn(
     process.execPath,
@@ -113,6 +119,12 @@ export async function startNodeProcess(
   );
   register(child);
   let log = "";
+  const logFile = options.logFile;
+  if (logFile !== undefined) {
+    const append = (chunk: Buffer) => appendFileSync(logFile, chunk);
+    child.stderr!.on("data", append);
+    child.stdout!.on("data", append);
+  }
   let rpcUrl: string | undefined;
   let metricsUrl: string | undefined;
   const ready = new Promise<void>((resolve, reject) => {

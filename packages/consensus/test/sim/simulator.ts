@@ -223,6 +223,11 @@ interface SimNode {
   /** Certificates of the committed chain, as the block store keeps them (next header's `lastCommit`). */
   readonly certificates: CommitCertificate[];
   readonly drift: number;
+  /**
+   * Before heal, the application takes up to this long to build or validate a block (0: 0–20 ms): a block that
+   * takes longer to execute than the propose timeout. A build stops at the request's budget, as the engine's does.
+   */
+  slowAppMaxMs: number;
 }
 
 /**
@@ -240,6 +245,8 @@ export function runSeed(seed: number, options: SimOptions = {}): SimResult {
 class Simulation {
   readonly #seed: number;
   readonly #rng: Prng;
+  /** Draws of the slow-application fault, a stream apart so every other fault of a seed stays as it was. */
+  readonly #appRng: Prng;
   readonly #opts: Required<Omit<SimOptions, "mutations">> & { mutations: ConsensusMutations };
   readonly #twins: TwinsScenario | null;
   readonly #crypto: SimCrypto;
@@ -276,6 +283,7 @@ class Simulation {
   constructor(seed: number, options: SimOptions) {
     this.#seed = seed;
     this.#rng = new Prng(seed);
+    this.#appRng = new Prng(seed ^ 0x5a11_0c0d);
     const rng = this.#rng;
     this.#opts = {
       validators: options.validators ?? 4,
@@ -355,6 +363,7 @@ class Simulation {
       chain: [],
       certificates: [],
       drift: rng.chance(0.5) ? 0.9 + rng.next() * 0.2 : 1,
+      slowAppMaxMs: 0,
     });
   }
 
@@ -527,6 +536,13 @@ class Simulation {
       this.#at(start, "pause", () => {
         node.pausedUntil = until;
       });
+    }
+    const appRng = this.#appRng;
+    if (appRng.chance(process.env.SIM_NO_SLOWAPP ? 0 : 0.3)) {
+      const slow = appRng.chance(0.5) ? [appRng.pick(candidates)] : candidates;
+      const maxMs = appRng.int(300, 2_000);
+      for (const node of slow) node.slowAppMaxMs = maxMs;
+      this.#faults.push(`slowapp:[${slow.map((n) => n.index).join(",")}]<=${maxMs}ms`);
     }
     this.#at(heal, "heal", () => this.#heal());
   }
@@ -726,7 +742,7 @@ class Simulation {
         view.setUint32(4, output.round);
         value[8] = node.keyIndex & 0xff;
         for (let i = 9; i < VALUE_LENGTH; i++) value[i] = rng.int(0, 255);
-        this.#input(node, rng.int(0, 20), {
+        this.#input(node, Math.min(this.#appDelayMs(node), output.budgetMs), {
           type: "proposalBuilt",
           height: output.height,
           round: output.round,
@@ -738,7 +754,7 @@ class Simulation {
         const valid =
           output.value.length === VALUE_LENGTH &&
           new DataView(output.value.buffer, output.value.byteOffset).getUint32(0) === output.height;
-        this.#input(node, rng.int(0, 20), {
+        this.#input(node, this.#appDelayMs(node), {
           type: "blockValidated",
           height: output.height,
           blockHash: output.blockHash,
@@ -753,6 +769,19 @@ class Simulation {
       case "equivocation":
         return;
     }
+  }
+
+  /**
+   * How long the application takes for one build or validation requested now. A slow application is a fault like
+   * the others: it ends at heal (a call in progress then finishes within the normal 0–20 ms), since the liveness
+   * bound counts from the moment every delay, processing included, is bounded.
+   */
+  #appDelayMs(node: SimNode): number {
+    if (node.slowAppMaxMs > 0 && !this.#healed) {
+      const untilHeal = this.#healAt - this.#now;
+      return Math.min(this.#appRng.int(0, node.slowAppMaxMs), untilHeal + this.#appRng.int(0, 20));
+    }
+    return this.#rng.int(0, 20);
   }
 
   #input(node: SimNode, delayMs: number, input: ConsensusInput<Value>): void {

@@ -152,28 +152,33 @@ export async function runBench(options: BenchOptions, topology: string): Promise
   const startHeight = Number(await rpc.call<string>("eth_blockNumber"));
   let nextHeight = startHeight + 1;
   const heads = await subscribeHeads(options.wsUrl, (height, at) => {
-    pendingBlocks = pendingBlocks.then(async () => {
-      for (; nextHeight <= height; nextHeight++) {
-        const block = await rpc.call<{ transactions: string[] }>("eth_getBlockByNumber", [
-          `0x${nextHeight.toString(16)}`,
-          false,
-        ]);
-        blockTimes.push(at);
-        let matched = 0;
-        for (const hash of block.transactions) {
-          const t0 = sentAt.get(hash);
-          if (t0 === undefined) continue;
-          latencies.push(at - t0);
-          sentAt.delete(hash);
-          matched++;
+    pendingBlocks = pendingBlocks
+      .then(async () => {
+        // A failed fetch leaves `nextHeight` where it was, so the next head retries it.
+        for (; nextHeight <= height; nextHeight++) {
+          const block = await rpc.call<{ transactions: string[] }>("eth_getBlockByNumber", [
+            `0x${nextHeight.toString(16)}`,
+            false,
+          ]);
+          blockTimes.push(at);
+          let matched = 0;
+          for (const hash of block.transactions) {
+            const t0 = sentAt.get(hash);
+            if (t0 === undefined) continue;
+            latencies.push(at - t0);
+            sentAt.delete(hash);
+            matched++;
+          }
+          if (matched > 0) {
+            committed += matched;
+            lastCommitAt = at;
+            txsPerBlockMax = Math.max(txsPerBlockMax, matched);
+          }
         }
-        if (matched > 0) {
-          committed += matched;
-          lastCommitAt = at;
-          txsPerBlockMax = Math.max(txsPerBlockMax, matched);
-        }
-      }
-    });
+      })
+      .catch((error: unknown) =>
+        options.log(`fetching block ${nextHeight} failed (retried at the next head): ${error}`),
+      );
   });
 
   let rejected = 0;

@@ -26,6 +26,7 @@ const { values } = parseArgs({
     validators: { type: "string", default: "1" },
     out: { type: "string" },
     profile: { type: "boolean", default: false },
+    "node-log-level": { type: "string", default: "info" },
     help: { type: "boolean", default: false },
   },
 });
@@ -41,6 +42,8 @@ if (values.help) {
   --validators <n>          validators of the network the benchmark starts, each a separate process (default 1)
   --out <file>              where to write the JSON report (default bench-results/bench-<time>.json)
   --profile                 record a CPU profile of the node and summarise where its time goes
+  --node-log-level <level>  log level of the nodes the benchmark starts; their logs are kept in the network
+                            folder as node<i>.log (default info)
 `);
   process.exit(0);
 }
@@ -73,12 +76,15 @@ try {
     const network = await createTestNetwork({ blockIntervalMs, validators });
     profileDir = values.profile ? mkdtempSync(join(tmpdir(), "charter-profile-")) : undefined;
     nodes = await Promise.all(
-      network.layout.nodes.map((n) =>
+      network.layout.nodes.map((n, i) =>
         startNodeProcess(n.configFile, {
+          env: { CHARTER_LOG_LEVEL: values["node-log-level"] },
+          logFile: join(network.layout.dir, `node${i}.log`),
           ...(profileDir ? { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {}),
         }),
       ),
     );
+    log(`node logs: ${network.layout.dir}/node<i>.log`);
     rpcUrl = nodes[0]!.rpcUrl;
     wsUrl = nodes[0]!.wsUrl;
     topology = `${validators} validator(s) as separate processes on one machine, block interval ${blockIntervalMs} ms, transactions sent to node 0, data in ${network.layout.dir}`;
@@ -115,6 +121,10 @@ try {
   }
   writeFileSync(out, `${JSON.stringify({ ...report, ...(profile ? { profile } : {}) }, null, 2)}\n`);
   log(`report written to ${out}`);
+} catch (error) {
+  // Said before the nodes stop: requests still in flight then fail too, and must not hide the cause.
+  log(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exitCode = 1;
 } finally {
   await Promise.all(nodes.map((n) => n.stop()));
 }

@@ -27,11 +27,12 @@ export class BenchRPC {
     try {
       text = await this.#post(payload);
     } catch (error) {
-      // A kept-alive socket the server closed a moment ago fails on reuse; one retry on a fresh socket is safe,
-      // since a transaction the node already took is answered "already known".
+      // A kept-alive socket the server closed a moment ago fails on reuse (and after an idle spell every pooled
+      // socket is such a one); one retry on a new connection is safe, since a transaction the node already took
+      // is answered "already known".
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== "ECONNRESET" && code !== "EPIPE") throw error;
-      text = await this.#post(payload);
+      text = await this.#post(payload, { fresh: true });
     }
     const parsed = JSON.parse(text) as
       | { id: number; result?: unknown; error?: { code: number; message: string } }[]
@@ -45,13 +46,13 @@ export class BenchRPC {
     this.#agent.destroy();
   }
 
-  #post(body: string): Promise<string> {
+  #post(body: string, options: { fresh?: boolean } = {}): Promise<string> {
     return new Promise((resolve, reject) => {
       const req = request(
         this.#url,
         {
           method: "POST",
-          agent: this.#agent,
+          agent: options.fresh ? false : this.#agent,
           headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
         },
         (res) => {
