@@ -97,7 +97,13 @@ function signType2Unchecked(
     [],
   ];
   const signature = wallet.signingKey.sign(keccak256(`0x02${encodeRlp(body).slice(2)}`));
-  const signed = [...body, signature.yParity === 0 ? "0x" : "0x01", signature.r, signature.s];
+  // r and s are RLP integers: minimal, without the leading zero bytes a 32-byte value has one time in 256.
+  const signed = [
+    ...body,
+    signature.yParity === 0 ? "0x" : "0x01",
+    toMinimalHex(BigInt(signature.r)),
+    toMinimalHex(BigInt(signature.s)),
+  ];
   return `0x02${encodeRlp(signed).slice(2)}`;
 }
 
