@@ -7,8 +7,10 @@ import { bytesToHex, hexToBytes, isCharterError, isHexData } from "@charter/util
 import { Command } from "commander";
 import { integer, out } from "./commandLine.js";
 import { DEVNET_CHAIN_ID, runDevnet } from "./commands/devnet.js";
+import { registerGovCommands } from "./commands/gov.js";
 import { registerPKICommands } from "./commands/pki.js";
 import { initNetwork } from "./network.js";
+import { registerNodeAddCommand } from "./nodeAdd.js";
 
 const program = new Command()
   .name("charter")
@@ -96,6 +98,8 @@ nodeCommand
     process.once("SIGINT", () => void stop());
     process.once("SIGTERM", () => void stop());
   });
+
+registerNodeAddCommand(nodeCommand);
 
 program
   .command("devnet")
@@ -198,6 +202,7 @@ keys
   });
 
 registerPKICommands(program);
+registerGovCommands(program);
 
 try {
   await program.parseAsync(process.argv);

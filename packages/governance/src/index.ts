@@ -5,5 +5,6 @@ export * from "./constants.js";
 export * from "./enforcement.js";
 export * from "./errors.js";
 export * from "./genesis.js";
+export * from "./reader.js";
 export * from "./slots.js";
 export * from "./systemContracts.js";

@@ -287,6 +287,76 @@ describe("block sync", () => {
     expect(follower!.sync.syncing).toBe(false);
   });
 
+  it("hands the chain to consensus when the node joins the validator set, and takes it back when it leaves", async () => {
+    const source = await openChain();
+    await grow(source, 10);
+    const fresh = await openChain();
+    const [, follower] = await cluster([source, fresh]);
+    const member = follower!;
+    await until("the follower to reach height 10", () => fresh.head.block.header.height === 10);
+    expect(member.sync.consensusRunning).toBe(false);
+
+    const calls: string[] = [];
+    const consensus = {
+      claimsToTrust: 1,
+      enterSync: async () => {
+        calls.push(`stop@${fresh.head.block.header.height}`);
+      },
+      leaveSync: () => calls.push(`start@${fresh.head.block.header.height}`),
+    };
+    member.sync.setConsensus(consensus);
+    // Not applied inside the call: the caller may be the engine's own commit callback.
+    expect(calls).toEqual([]);
+    await until("the engine to start", () => calls.length === 1);
+    expect(calls).toEqual(["start@10"]);
+    expect(member.sync.consensusRunning).toBe(true);
+    expect(member.sync.syncing).toBe(false);
+
+    // Updating a validator's claimsToTrust changes nothing else.
+    member.sync.setConsensus({ ...consensus, claimsToTrust: 1 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(calls).toEqual(["start@10"]);
+
+    // Leaving the set stops the engine; the node then follows the chain by sync, a block behind at most.
+    member.sync.setConsensus(undefined);
+    await until("the engine to stop", () => calls.length === 2);
+    expect(calls[1]).toBe("stop@10");
+    expect(member.sync.consensusRunning).toBe(false);
+    await grow(source, 3);
+    await until("the follower to reach height 13", () => fresh.head.block.header.height === 13);
+    expect(member.sync.syncing).toBe(true);
+    expect(calls).toHaveLength(2);
+  });
+
+  it("a node that joins the set while far behind syncs first and starts its engine once caught up", async () => {
+    const source = await openChain();
+    await grow(source, 30);
+    const fresh = await openChain();
+    const calls: string[] = [];
+    const [, follower] = await cluster([source, fresh], (index, modules) =>
+      index === 0
+        ? modules
+        : {
+            ...modules,
+            importBlock: async (block, certificate) => {
+              // Joins the set while importing its first range.
+              if (block.header.height === 2)
+                follower?.sync.setConsensus({
+                  claimsToTrust: 1,
+                  enterSync: async () => {
+                    calls.push("stop");
+                  },
+                  leaveSync: () => calls.push(`start@${fresh.head.block.header.height}`),
+                });
+              await modules.importBlock(block, certificate);
+            },
+          },
+    );
+    await until("the engine to start", () => calls.length === 1);
+    expect(Number(calls[0]!.split("@")[1])).toBeGreaterThanOrEqual(29);
+    expect(follower!.sync.consensusRunning).toBe(true);
+  });
+
   it("ignores malformed and unsolicited sync messages", async () => {
     const source = await openChain();
     await grow(source, 2);

@@ -16,12 +16,17 @@ import { PeerMessageType } from "./txGossip.js";
  * tells its peers its head height; a node that finds itself `lagToStart` or more blocks behind the highest peer
  * leaves consensus, fetches the missing blocks in ranges from peers that have them, checks each block's commit
  * certificate against the validator set of its height, executes and commits it, and rejoins consensus once it is
- * within `lagToStop` blocks. A node that is not a validator stays in sync mode: it follows the chain this way.
+ * within `lagToStop` blocks. A node that is not a validator stays in sync mode: it follows the chain this way. A node
+ * that joins or leaves the validator set while running tells sync so (`setConsensus`), and sync hands the chain to
+ * the consensus engine, or takes it back, at the next safe point.
  */
 export interface BlockSyncOptions {
   /** How often this node tells its peers its head height. */
   readonly statusIntervalMs: number;
-  /** Sync starts when the highest peer is this many blocks ahead (1 for a node outside consensus). */
+  /**
+   * A validator leaves consensus for sync when the network is this many blocks ahead; a node outside consensus
+   * always starts at 1 (`FOLLOWER_LAG_TO_START`).
+   */
   readonly lagToStart: number;
   /** A validator rejoins consensus once it is at most this many blocks behind. */
   readonly lagToStop: number;
@@ -40,7 +45,8 @@ export interface BlockSyncOptions {
   /**
    * How many peers must report a height before it is believed: the target is the `claimsToTrust`-th highest
    * report of peers not benched. A validator uses f+1, so no f byzantine peers can talk it out of consensus by
-   * claiming heights nobody has; 1 believes the highest report.
+   * claiming heights nobody has; 1 believes the highest report. It applies while the node is a validator (it is
+   * replaced by `SyncConsensus.claimsToTrust`); a node outside consensus believes the highest report.
    */
   readonly claimsToTrust: number;
   /** Requests served at once (reading blocks from storage); more are dropped and the peer asks again. */
@@ -59,6 +65,22 @@ export const BLOCK_SYNC_DEFAULTS: BlockSyncOptions = {
   claimsToTrust: 1,
   servingMax: 4,
 };
+
+/** A node outside consensus syncs as soon as any peer is a block ahead: sync is how it follows the chain. */
+export const FOLLOWER_LAG_TO_START = 1;
+
+/**
+ * How block sync shares the chain with a validator's consensus engine: the engine runs while the node is not in
+ * sync mode, and sync stops it before it moves the head.
+ */
+export interface SyncConsensus {
+  /** The `claimsToTrust` of a validator: f + 1 of its validator set. */
+  readonly claimsToTrust: number;
+  /** Stops the consensus engine, waiting for the step in flight. */
+  readonly enterSync: () => Promise<void>;
+  /** Starts the consensus engine at the height after the head. */
+  readonly leaveSync: () => void;
+}
 
 /** The slice of the p2p network block sync uses. */
 export interface SyncNetwork {
@@ -96,7 +118,11 @@ export interface BlockSyncModules {
    * commits it; throws if any check fails.
    */
   readonly importBlock: (block: Block, certificate: CommitCertificate) => Promise<void>;
-  /** Called before the first block is imported: the node stops its consensus engine. */
+  /**
+   * Given with `leaveSync`, the node starts as a validator whose consensus engine already runs (as
+   * `setConsensus({ claimsToTrust: options.claimsToTrust, enterSync, leaveSync })` would make it). Called before the
+   * first block is imported: the node stops its consensus engine.
+   */
   readonly enterSync?: () => Promise<void>;
   /** Called when sync has caught up: the node restarts its consensus engine. */
   readonly leaveSync?: () => void;
@@ -150,6 +176,11 @@ export class BlockSync {
   readonly #failures = new Map<string, number>();
   readonly #unsubscribe: (() => void)[] = [];
   #cancelStatusTimer: (() => void) | undefined;
+  #cancelEvaluate: (() => void) | undefined;
+  /** The node's part in consensus: `undefined` while it is not a validator (it follows the chain by sync). */
+  #consensus: SyncConsensus | undefined;
+  /** The consensus whose engine runs now (handed the chain), or `undefined` while no engine runs. */
+  #engine: SyncConsensus | undefined;
   #running = false;
   #syncing = false;
   /** Head height when the node was last within `lagToStop` of its peers: where the current catch-up began. */
@@ -170,10 +201,40 @@ export class BlockSync {
   constructor(options: Partial<BlockSyncOptions>, modules: BlockSyncModules) {
     this.#options = { ...BLOCK_SYNC_DEFAULTS, ...options };
     this.#modules = modules;
+    if (modules.leaveSync !== undefined) {
+      this.#consensus = {
+        claimsToTrust: this.#options.claimsToTrust,
+        enterSync: modules.enterSync ?? (async () => {}),
+        leaveSync: modules.leaveSync,
+      };
+      this.#engine = this.#consensus;
+    }
   }
 
   get syncing(): boolean {
     return this.#syncing;
+  }
+
+  /** Whether a consensus engine has the chain (runs): the node is a validator and not in sync mode. */
+  get consensusRunning(): boolean {
+    return this.#engine !== undefined;
+  }
+
+  /**
+   * Tells sync that the node joined the validator set (`consensus`) or left it (`undefined`); also to update a
+   * validator's `claimsToTrust` when its set changes. A node that joined gets its engine started once it is within
+   * `lagToStop` of its peers (at once if it is not syncing and less than `lagToStart` behind); a node that left
+   * has its engine stopped and follows the chain by sync from then on. The change is applied on a later turn of
+   * the event loop, so this may be called from inside the engine's commit callback, which must return before the
+   * engine can stop.
+   */
+  setConsensus(consensus: SyncConsensus | undefined): void {
+    this.#consensus = consensus;
+    if (!this.#running || this.#cancelEvaluate !== undefined) return;
+    this.#cancelEvaluate = this.#modules.clock.setTimer(0, () => {
+      this.#cancelEvaluate = undefined;
+      this.#evaluate();
+    });
   }
 
   stats(): Readonly<BlockSyncStats> {
@@ -202,7 +263,8 @@ export class BlockSync {
       if ((this.#benchedUntil.get(peer) ?? 0) <= now) heights.push(height);
     if (heights.length === 0) return 0;
     heights.sort((a, b) => b - a);
-    return heights[Math.min(this.#options.claimsToTrust, heights.length) - 1]!;
+    const claimsToTrust = this.#consensus?.claimsToTrust ?? 1;
+    return heights[Math.min(claimsToTrust, heights.length) - 1]!;
   }
 
   start(): void {
@@ -227,6 +289,8 @@ export class BlockSync {
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     this.#cancelStatusTimer?.();
     this.#cancelStatusTimer = undefined;
+    this.#cancelEvaluate?.();
+    this.#cancelEvaluate = undefined;
     this.#inFlight?.cancelTimeout();
     this.#inFlight = undefined;
     while (this.#busy !== undefined) await this.#busy;
@@ -275,17 +339,29 @@ export class BlockSync {
     this.#evaluate();
   }
 
-  /** Starts or leaves sync mode, or asks for the next range, as the heights now say. */
+  /**
+   * Starts or leaves sync mode, hands the chain to the consensus engine or takes it back, or asks for the next
+   * range, as the node's part in consensus and the heights now say.
+   */
   #evaluate(): void {
     if (!this.#running || this.#busy !== undefined) return;
+    const consensus = this.#consensus;
+    // A validator that left the set: its engine stops first, then the node follows the chain like any other.
+    if (consensus === undefined && this.#engine !== undefined) {
+      this.#run(() => this.#stopEngine());
+      return;
+    }
     const head = this.#modules.headHeight();
     const lag = this.peersHeight() - head;
     if (lag <= this.#options.lagToStop) this.#startingBlock = head;
     if (!this.#syncing) {
-      if (lag >= this.#options.lagToStart) this.#run(() => this.#enter(lag));
+      const lagToStart = consensus === undefined ? FOLLOWER_LAG_TO_START : this.#options.lagToStart;
+      if (lag >= lagToStart) this.#run(() => this.#enter(lag));
+      // A node that joined the set while not syncing (close enough for consensus catch-up) starts its engine now.
+      else if (consensus !== undefined && this.#engine === undefined) this.#run(async () => this.#leave());
       return;
     }
-    if (this.#modules.leaveSync !== undefined && lag <= this.#options.lagToStop) {
+    if (consensus !== undefined && lag <= this.#options.lagToStop) {
       this.#run(async () => this.#leave());
       return;
     }
@@ -313,20 +389,32 @@ export class BlockSync {
       { head: this.#modules.headHeight(), peersHeight: this.peersHeight(), lag },
       "behind the network; syncing blocks from peers",
     );
-    await this.#modules.enterSync?.();
+    await this.#stopEngine();
     this.#syncing = true;
     this.#stats.syncs++;
   }
 
+  /** Hands the chain to the consensus engine: it starts at the height after the head. */
   #leave(): void {
+    const consensus = this.#consensus;
+    if (consensus === undefined) return;
+    const wasSyncing = this.#syncing;
     this.#syncing = false;
     this.#inFlight?.cancelTimeout();
     this.#inFlight = undefined;
     this.#modules.logger.info(
       { head: this.#modules.headHeight(), peersHeight: this.peersHeight() },
-      "caught up; rejoining consensus",
+      wasSyncing ? "caught up; rejoining consensus" : "starting consensus",
     );
-    this.#modules.leaveSync?.();
+    this.#engine = consensus;
+    consensus.leaveSync();
+  }
+
+  /** Stops the engine that has the chain, if one does, waiting for its step in flight. */
+  async #stopEngine(): Promise<void> {
+    const engine = this.#engine;
+    this.#engine = undefined;
+    await engine?.enterSync();
   }
 
   /** Asks the best peer that has block `from` for the range starting there. */
@@ -347,7 +435,9 @@ export class BlockSync {
     const cancelTimeout = this.#modules.clock.setTimer(this.#options.requestTimeoutMs, () => {
       if (this.#inFlight?.peer !== peer || this.#inFlight.from !== from) return;
       this.#stats.timeouts++;
-      this.#bench(peer);
+      // Silence is weak evidence: the fault may be this node's own link (a one-way loss drops its requests), and a
+      // doubling bench on every peer would keep it out of the chain long after the link heals.
+      this.#benchedUntil.set(peer, this.#modules.clock.now() + this.#options.requestTimeoutMs);
       this.#abandon("request timed out");
     });
     this.#inFlight = { peer, from, count, cancelTimeout };

@@ -12,24 +12,28 @@ import {
 } from "@charter/consensus";
 import { type CryptoSuite, createEcdsaSuite, ecrecover, keccak256 } from "@charter/crypto";
 import { Executor } from "@charter/execution";
+import { createGovernanceView, NODE_REGISTRY_ADDRESS, ORG_REGISTRY_ADDRESS } from "@charter/governance";
 import { type KvStore, openKv } from "@charter/kv";
 import { createMempool, type Mempool } from "@charter/mempool";
 import { createPeerNetwork, type PeerNetwork } from "@charter/p2p";
-import type { CertificatePolicy } from "@charter/pki";
+import { type CertificatePolicy, checkCertificatePolicy } from "@charter/pki";
 import { createRPCServer, type EstimateGasResult, type RPCServer } from "@charter/rpc";
 import { StateDB } from "@charter/state";
 import { type Block, type CommitCertificate, decodeBlock, encodeBlock } from "@charter/types";
-import { bytesToHex, hexToBytes, isHexData } from "@charter/utils";
-import { BlockSync } from "./blockSync.js";
+import { bytesToHex, equalBytes, hexToBytes, isHexData } from "@charter/utils";
+import { BlockSync, type SyncConsensus } from "./blockSync.js";
 import { CertificateExpiryMonitor } from "./certificateExpiry.js";
 import { chainGenesisFromConfig } from "./chainGenesis.js";
 import { chainSyncAdapter } from "./chainSync.js";
+import { nodeRPCMethods } from "./charterMethods.js";
 import { createConsensusTransport } from "./consensusTransport.js";
 import { createDevSigner } from "./devSigner.js";
 import { NodeError } from "./errors.js";
+import { applyPoolCap, readGovernedParams } from "./governedParams.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetricsServer, NodeMetrics } from "./metrics.js";
 import { loadNodePKI } from "./nodePKI.js";
+import { createRegistryAdmission, createRegistryCertificatePolicy } from "./registryAdmission.js";
 import { NodeRPCBackend } from "./rpcBackend.js";
 import { TxGossip } from "./txGossip.js";
 import { createValidatorSetSource } from "./validatorSet.js";
@@ -48,8 +52,7 @@ export interface NodeModules {
   readonly clock?: Clock;
   /**
    * Revoked certificates and member organizations, asked on every p2p handshake when the node runs with
-   * consortium certificates. Until governance provides the on-chain policy, nothing is revoked and every
-   * organization certified by the root is known.
+   * consortium certificates. Defaults to `OrgRegistry` at the node's head (`createRegistryCertificatePolicy`).
    */
   readonly certificatePolicy?: CertificatePolicy;
 }
@@ -131,28 +134,50 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
           }
         : {}),
     });
+    // The system contracts at the head: who may connect, which certificates are revoked, the node-local parameters
+    // (governance.md sections 5 and 7). Each answer is a few reads of the latest state.
+    const governance = createGovernanceView((account, slot) =>
+      chain.worldState.latest().getStorage(account, slot),
+    );
+    const selfHex = bytesToHex(address);
     /** Whether `peer` (0x-hex address) is a validator of the next height or the one after. */
     const isUpcomingValidator = (peer: string) => {
       const next = chain.head.block.header.height + 1;
       return validatorSet(next).weightOfHex(peer) > 0 || validatorSet(next + 1).weightOfHex(peer) > 0;
     };
-    const isValidator = isUpcomingValidator(bytesToHex(address));
+    // The node runs a consensus engine exactly while it votes at the next height.
+    const isValidator = validatorSet(chain.head.block.header.height + 1).weightOfHex(selfHex) > 0;
+    let params = readGovernedParams(governance, { fallbackBlockIntervalMs: genesis.blockIntervalMs });
     logger.info(
       {
         chainId: genesis.chainId,
         crypto: suite.name,
         height: chain.head.block.header.height,
-        address: bytesToHex(address),
+        address: selfHex,
         validator: isValidator,
       },
       "chain opened",
     );
+    const certificatePolicy = modules.certificatePolicy ?? createRegistryCertificatePolicy(governance);
+    if (pki) {
+      // Peers ask the same policy of this node's certificate; say so now rather than through refused links.
+      try {
+        checkCertificatePolicy(pki.identity, certificatePolicy);
+      } catch (error) {
+        // A node of an organization voted in after its head (a new node still syncing) sees this until it catches up.
+        logger.warn(
+          { height: chain.head.block.header.height, reason: (error as Error).message },
+          "governance at this node's head does not admit its certificate; if the head is behind (a new node), this clears once it has synced, otherwise peers will refuse its links",
+        );
+      }
+    }
 
     const metrics = new NodeMetrics();
     const mempool = createMempool({
-      txCountMax: config.mempool.txCountMax,
+      // The committee's caps (ChainParams) are read when the node starts; a later change applies at the next start.
+      txCountMax: applyPoolCap(config.mempool.txCountMax, params.poolTxCountMax),
       bytesMax: config.mempool.bytesMax,
-      perSenderMax: config.mempool.perSenderMax,
+      perSenderMax: applyPoolCap(config.mempool.perSenderMax, params.poolPerSenderMax),
       nonceGapMax: BigInt(config.mempool.nonceGapMax),
       txGasMax: genesis.gasLimit,
     });
@@ -178,6 +203,89 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
     metrics.headHeight.set(chain.head.block.header.height);
 
     let produceTimer: (() => number) | undefined;
+    let producer: SoloProducer<ExecutedBlock> | undefined;
+    let engine: ConsensusEngine<ExecutedBlock> | undefined;
+    let network: PeerNetwork | undefined;
+    let gossip: TxGossip | undefined;
+    let sync: BlockSync | undefined;
+    /** Whether this node was a validator of the next height after the previous commit. */
+    let validator = isValidator;
+    /** The validator sets that admit peers besides the registry, to close links when they move on. */
+    const upcomingSetsKey = () => {
+      const next = chain.head.block.header.height + 1;
+      return `${bytesToHex(chain.validatorsAt(next).hash)}/${bytesToHex(chain.validatorsAt(next + 1).hash)}`;
+    };
+    let upcomingSets = upcomingSetsKey();
+    let warnedSoloGrowth = false;
+
+    /**
+     * After every commit, whoever made it (engine, block sync, solo producer), the node follows the registry: it
+     * joins or leaves consensus when it enters or leaves the validator set of the next height, closes the links
+     * of nodes the registry no longer admits or whose certificates were revoked, and applies `ChainParams`.
+     */
+    const followGovernance = (executed: ExecutedBlock) => {
+      const height = executed.block.header.height;
+      const nextSet = validatorSet(height + 1);
+      const nowValidator = nextSet.weightOfHex(selfHex) > 0;
+      if (sync !== undefined) {
+        if (nowValidator && !validator) {
+          logger.info(
+            { height: height + 1 },
+            "this node is a validator from this height on; consensus starts once it is caught up",
+          );
+        } else if (!nowValidator && validator) {
+          logger.info(
+            { height: height + 1 },
+            "this node is no longer a validator from this height on; stopping consensus and following the chain by block sync",
+          );
+        }
+        // Also when the set changed under a validator: its claimsToTrust follows the set's size.
+        if (nowValidator !== validator || (nowValidator && nextSet !== validatorSet(height)))
+          sync.setConsensus(nowValidator ? syncConsensus(nextSet) : undefined);
+      } else if (producer !== undefined) {
+        if (!nowValidator && validator) {
+          logger.error(
+            { height: height + 1 },
+            "this node is no longer the validator of this single-validator chain; it stops producing blocks (handing a single-validator chain to other validators is not supported)",
+          );
+          void producer.stop();
+        } else if (nextSet.validators.length > 1 && !warnedSoloGrowth) {
+          warnedSoloGrowth = true;
+          logger.warn(
+            { height: height + 1, validators: nextSet.validators.length },
+            "the validator set grew beyond one validator, but a chain started with one validator keeps its solo producer: growing it into a BFT network is not supported",
+          );
+        }
+      }
+      validator = nowValidator;
+
+      const registryChanged = executed.receipts.some((receipt) =>
+        receipt.logs.some(
+          (log) =>
+            equalBytes(log.address, NODE_REGISTRY_ADDRESS) || equalBytes(log.address, ORG_REGISTRY_ADDRESS),
+        ),
+      );
+      const sets = upcomingSetsKey();
+      if (network !== undefined && (registryChanged || sets !== upcomingSets)) {
+        const closed = network.revalidatePeers();
+        if (closed > 0) logger.info({ height, closed }, "closed links that governance no longer admits");
+      }
+      upcomingSets = sets;
+
+      const next = readGovernedParams(governance, { fallbackBlockIntervalMs: genesis.blockIntervalMs });
+      if (next.blockIntervalMs !== params.blockIntervalMs)
+        logger.info(
+          { height, from: params.blockIntervalMs, to: next.blockIntervalMs },
+          "block interval changed by governance (ChainParams)",
+        );
+      if (next.poolTxCountMax !== params.poolTxCountMax || next.poolPerSenderMax !== params.poolPerSenderMax)
+        logger.info(
+          { height, poolTxCountMax: next.poolTxCountMax ?? 0, poolPerSenderMax: next.poolPerSenderMax ?? 0 },
+          "pool caps changed by governance (ChainParams); they apply when the node restarts",
+        );
+      params = next;
+    };
+
     /** Pool and metrics work after any committed block, whoever proposed it. */
     const afterCommit = (executed: ExecutedBlock) => {
       produceTimer?.();
@@ -200,13 +308,85 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
         { height: header.height, txs: executed.block.transactions.length, gasUsed: Number(header.gasUsed) },
         "block committed",
       );
+      followGovernance(executed);
     };
 
-    let producer: SoloProducer<ExecutedBlock> | undefined;
-    let engine: ConsensusEngine<ExecutedBlock> | undefined;
-    let network: PeerNetwork | undefined;
-    let gossip: TxGossip | undefined;
-    let sync: BlockSync | undefined;
+    const fatal = (error: unknown, message: string) => {
+      logger.fatal({ err: error }, message);
+      process.exitCode = 1;
+      void stop();
+    };
+
+    /** This node's consensus engine, created the first time the node is a validator; stopped and started after. */
+    const consensusEngine = (peers: PeerNetwork): ConsensusEngine<ExecutedBlock> => {
+      if (engine !== undefined) return engine;
+      const app = createChainApplication(chain, { nowMs: () => clock.now() });
+      const created: ConsensusEngine<ExecutedBlock> = new ConsensusEngine<ExecutedBlock>(
+        {
+          chainId,
+          address,
+          // A getter, so a ChainParams change paces the next block: the engine reads it after every commit.
+          get blockIntervalMs() {
+            return params.blockIntervalMs;
+          },
+        },
+        {
+          app: {
+            ...app,
+            propose: (input) => {
+              produceTimer = metrics.blockCommitSeconds.startTimer();
+              return app.propose(input);
+            },
+          },
+          transport: createConsensusTransport({
+            network: peers,
+            suite,
+            chainId,
+            headHeight: () => chain.head.block.header.height,
+            holdsProposal: (height, round, signature) => created.holdsProposal(height, round, signature),
+            onMalformed: (peer, error) =>
+              logger.warn({ peer, reason: error.message }, "dropped a malformed consensus message"),
+          }),
+          wal: new KvConsensusWAL<Block>(
+            {},
+            {
+              store: kv,
+              crypto: suite,
+              codec: { encode: encodeBlock, decode: (bytes) => decodeBlock(bytes, { suite, chainId }) },
+            },
+          ),
+          clock,
+          crypto: suite,
+          sign: (digest) => suite.sign(digest, privateKey),
+          validatorSet,
+          selectTransactions: () => mempool.select(selectLimits),
+          afterCommit: (executed) => afterCommit(executed),
+          logger,
+          onFatal: (error) => fatal(error, "consensus stopped; the node shuts down"),
+        },
+      );
+      engine = created;
+      return created;
+    };
+    /**
+     * How block sync shares the chain with the engine while this node is a validator: sync stops the engine before
+     * it imports, and starts it when caught up or when the node joins the set. A validator believes a height only
+     * when f+1 peers report it, so f byzantine peers cannot make it leave consensus by claiming heights nobody has.
+     */
+    const syncConsensus = (set: { readonly validators: readonly unknown[] }): SyncConsensus => ({
+      claimsToTrust: Math.floor((set.validators.length - 1) / 3) + 1,
+      enterSync: () => engine?.stop() ?? Promise.resolve(),
+      leaveSync: () => {
+        if (network === undefined) return;
+        try {
+          consensusEngine(network).start();
+        } catch (error) {
+          // A sign state that cannot be read back: the node must not vote without it.
+          fatal(error, "the consensus engine cannot start; the node shuts down");
+        }
+      },
+    });
+
     if (bft) {
       network = createPeerNetwork(
         {
@@ -218,11 +398,12 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
           ...(pki ? { pki: pki.p2p } : {}),
         },
         {
-          isAllowed: isUpcomingValidator,
+          // Any node of the registry at the head, whatever its role, and the validators of the next two heights.
+          isAllowed: createRegistryAdmission({ governance, isUpcomingValidator }),
           suite,
           logger,
           clock,
-          ...(modules.certificatePolicy ? { certificatePolicy: modules.certificatePolicy } : {}),
+          certificatePolicy,
         },
       );
       const p2pPort = (await network.start()).port;
@@ -244,76 +425,34 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
         },
       );
       gossip.start();
-      if (isValidator) {
-        const app = createChainApplication(chain, { nowMs: () => clock.now() });
-        engine = new ConsensusEngine<ExecutedBlock>(
-          { chainId, address, blockIntervalMs: genesis.blockIntervalMs },
-          {
-            app: {
-              ...app,
-              propose: (input) => {
-                produceTimer = metrics.blockCommitSeconds.startTimer();
-                return app.propose(input);
-              },
-            },
-            transport: createConsensusTransport({
-              network: peers,
-              suite,
-              chainId,
-              headHeight: () => chain.head.block.header.height,
-              holdsProposal: (height, round, signature) =>
-                engine?.holdsProposal(height, round, signature) ?? false,
-              onMalformed: (peer, error) =>
-                logger.warn({ peer, reason: error.message }, "dropped a malformed consensus message"),
-            }),
-            wal: new KvConsensusWAL<Block>(
-              {},
-              {
-                store: kv,
-                crypto: suite,
-                codec: { encode: encodeBlock, decode: (bytes) => decodeBlock(bytes, { suite, chainId }) },
-              },
-            ),
-            clock,
-            crypto: suite,
-            sign: (digest) => suite.sign(digest, privateKey),
-            validatorSet,
-            selectTransactions: () => mempool.select(selectLimits),
-            afterCommit: (executed) => afterCommit(executed),
-            logger,
-            onFatal: (error) => {
-              logger.fatal({ err: error }, "consensus stopped; the node shuts down");
-              process.exitCode = 1;
-              void stop();
-            },
-          },
-        );
-      }
-      const consensus = engine;
-      sync = new BlockSync(
-        // A node outside consensus follows the chain through sync alone, one block behind at most.
-        // A validator believes a height only when f+1 peers report it, so f byzantine peers cannot make it leave
-        // consensus by claiming heights nobody has.
-        consensus === undefined
-          ? { lagToStart: 1 }
-          : { claimsToTrust: Math.floor((genesis.validators.length - 1) / 3) + 1 },
-        {
-          network: peers,
-          clock,
-          logger,
-          ...chainSyncAdapter(chain, {
-            chainId,
-            validatorSet,
-            afterImport: afterCommit,
-          }),
-          ...(consensus === undefined
-            ? {}
-            : { enterSync: () => consensus.stop(), leaveSync: () => consensus.start() }),
-        },
-      );
+      const consensus = isValidator
+        ? syncConsensus(validatorSet(chain.head.block.header.height + 1))
+        : undefined;
+      // The engine of a validator starts with the node (below); sync then shares the chain with it. A node outside
+      // consensus follows the chain through sync alone, one block behind at most, until it joins the set.
+      if (consensus !== undefined) consensusEngine(peers);
+      sync = new BlockSync(consensus === undefined ? {} : { claimsToTrust: consensus.claimsToTrust }, {
+        network: peers,
+        clock,
+        logger,
+        ...chainSyncAdapter(chain, {
+          chainId,
+          validatorSet,
+          afterImport: afterCommit,
+        }),
+        ...(consensus === undefined
+          ? {}
+          : { enterSync: consensus.enterSync, leaveSync: consensus.leaveSync }),
+      });
     } else if (isValidator) {
       producer = new SoloProducer<ExecutedBlock>(
-        { blockIntervalMs: genesis.blockIntervalMs, proposer: address },
+        {
+          proposer: address,
+          // A getter, so a ChainParams change paces the next block: the producer reads it for every block.
+          get blockIntervalMs() {
+            return params.blockIntervalMs;
+          },
+        },
         {
           app: {
             headHeight: () => chain.head.block.header.height,
@@ -386,12 +525,12 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
           wsConnectionsMax: config.rpc.wsConnectionsMax,
         },
         logger,
+        methods: nodeRPCMethods(backend),
       });
       rpcPort = (await rpc.start()).port;
       logger.info({ url: `http://${config.rpc.host}:${rpcPort}` }, "JSON-RPC listening (HTTP and WebSocket)");
     }
 
-    const interval = genesis.blockIntervalMs;
     const metricsServer = config.metrics.enabled
       ? createMetricsServer({
           host: config.metrics.host,
@@ -399,7 +538,7 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
           metrics,
           health: () => {
             const ageMs = clock.now() - chain.head.block.header.timestampMs;
-            const stalled = producer !== undefined && ageMs > Math.max(10 * interval, 10_000);
+            const stalled = producer !== undefined && ageMs > Math.max(10 * params.blockIntervalMs, 10_000);
             return {
               status: stalled ? "stalled" : sync?.progress() !== undefined ? "syncing" : "ok",
               height: chain.head.block.header.height,

@@ -1,6 +1,7 @@
 import type { Chain, StoredBlock } from "@charter/chain";
 import type { Executor, StateReader } from "@charter/execution";
 import { intrinsicGas } from "@charter/execution";
+import type { GovernanceLog, GovernanceLogFilter } from "@charter/governance";
 import { isMempoolError, type Mempool } from "@charter/mempool";
 import {
   type AccountInfo,
@@ -15,8 +16,8 @@ import {
   RPCErrorCode,
   type TxLocation,
 } from "@charter/rpc";
-import { decodeTx, type Receipt, type VerifiedTx } from "@charter/types";
-import { hexToBytes, isCharterError } from "@charter/utils";
+import { bloomMatches, decodeTx, type Log, type Receipt, type VerifiedTx } from "@charter/types";
+import { equalBytes, hexToBytes, isCharterError } from "@charter/utils";
 import type { SyncProgress } from "./blockSync.js";
 
 const EMPTY_CODE_HASH = hexToBytes("0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
@@ -74,6 +75,57 @@ export class NodeRPCBackend implements RPCBackend {
 
   async receiptsByHeight(height: number): Promise<readonly Receipt[] | undefined> {
     return this.#m.chain.store.receiptsByHeight(height);
+  }
+
+  /**
+   * The logs of `filter.addresses` in blocks `fromHeight..toHeight` (clamped to the head), in chain order, each
+   * with its block-wide index and its transaction's hash and sender: what the governance reader reads proposals
+   * and the audit trail from (`charter_*` methods). A block whose header bloom rules the filter out is skipped
+   * without reading its receipts. More than `filter.logsMax` logs throws the -32005 answer `eth_getLogs` gives.
+   */
+  async logsWithSenders(filter: GovernanceLogFilter): Promise<GovernanceLog[]> {
+    const { store } = this.#m.chain;
+    const topics = filter.topics ?? [];
+    const matches = (log: Log): boolean =>
+      (filter.addresses.length === 0 || filter.addresses.some((a) => equalBytes(a, log.address))) &&
+      topics.every((wanted, i) => {
+        const topic = log.topics[i];
+        return wanted === null || (topic !== undefined && wanted.some((t) => equalBytes(t, topic)));
+      });
+    const out: GovernanceLog[] = [];
+    const to = Math.min(filter.toHeight, this.headHeight());
+    for (let height = Math.max(0, filter.fromHeight); height <= to; height++) {
+      const stored = await store.blockByHeight(height);
+      if (!stored || !bloomMatches(stored.block.header.logsBloom, { address: filter.addresses, topics }))
+        continue;
+      const receipts = (await store.receiptsByHeight(height)) ?? [];
+      let logIndex = 0;
+      for (const [index, receipt] of receipts.entries()) {
+        const tx = stored.block.transactions[index];
+        const sender = stored.senders[index];
+        for (const log of receipt.logs) {
+          if (tx !== undefined && sender !== undefined && matches(log)) {
+            if (filter.logsMax !== undefined && out.length >= filter.logsMax) {
+              throw new RPCError(
+                RPCErrorCode.limitExceeded,
+                `query returned more than ${filter.logsMax} results`,
+              );
+            }
+            out.push({
+              address: log.address,
+              topics: log.topics,
+              data: log.data,
+              blockNumber: height,
+              transactionHash: tx.hash,
+              logIndex,
+              sender,
+            });
+          }
+          logIndex++;
+        }
+      }
+    }
+    return out;
   }
 
   async txLocation(hash: Uint8Array): Promise<TxLocation | undefined> {

@@ -212,6 +212,26 @@ describe("peer network over real sockets", () => {
     expect(a.network.peers()).toEqual([]);
   });
 
+  it("closes an open link when the registry stops admitting the peer (revalidatePeers)", async () => {
+    const [ka, kb, kc] = [newKey(), newKey(), newKey()];
+    const removed = new Set<string>();
+    const a = await startNode(ka.key, (address) => !removed.has(address));
+    const b = await startNode(kb.key, () => true, { peers: [{ host: HOST, port: a.port }] });
+    await startNode(kc.key, () => true, { peers: [{ host: HOST, port: a.port }] });
+    await waitFor(() => a.up.length === 2, "both links");
+    expect(a.network.revalidatePeers()).toBe(0);
+
+    removed.add(kb.address);
+    expect(a.network.revalidatePeers()).toBe(1);
+    expect(a.down).toEqual([kb.address]);
+    expect(a.network.peers().map((p) => p.address)).toEqual([kc.address]);
+    // B redials and is refused at the handshake; a policy refusal is not misbehavior.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(a.network.peers().map((p) => p.address)).toEqual([kc.address]);
+    expect(b.up.filter((address) => address === ka.address).length).toBe(1);
+    expect(a.misbehavior).toEqual([]);
+  });
+
   it("refuses a Hello for another chain and reports it", async () => {
     const server = newKey();
     const a = await startNode(server.key, () => true);

@@ -155,9 +155,9 @@ export interface PeerNetwork {
   broadcast(type: number, payload: Uint8Array): number;
   peers(): PeerInfo[];
   /**
-   * PKI mode: checks every open link's certificate chain again, at the current time and against the current
-   * certificate policy, and closes the links that fail (expired since the handshake, or revoked by governance).
-   * Returns how many it closed; 0 without PKI.
+   * Checks every open link again and closes the links that fail: in PKI mode the certificate chain, at the current
+   * time and against the current certificate policy (expired since the handshake, or revoked by governance), and
+   * in every mode `isAllowed` (a node the registry no longer admits, `not-allowed`). Returns how many it closed.
    */
   revalidatePeers(): number;
   /**
@@ -668,11 +668,14 @@ export function createPeerNetwork(options: PeerNetworkOptions, modules: PeerNetw
       }));
     },
     revalidatePeers() {
-      if (!certificates) return 0;
       let closed = 0;
       for (const link of [...active.values()]) {
         try {
-          certificates.verify(link.presentedChain ?? [], clock.now());
+          certificates?.verify(link.presentedChain ?? [], clock.now());
+          // The registry is asked again too: a node removed since its handshake loses its link.
+          if (!modules.isAllowed(link.address!)) {
+            throw new P2PError("not-allowed", `Node ${link.address} is no longer admitted by the registry.`);
+          }
         } catch (error) {
           if (!(error instanceof P2PError)) throw error;
           refuse(link, error);

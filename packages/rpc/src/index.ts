@@ -6,6 +6,7 @@ export * from "./errors.js";
 export * from "./format.js";
 export * from "./ids.js";
 export * from "./limits.js";
+export { logQueryRange } from "./logFilter.js";
 export * from "./logger.js";
 export type { MethodContext, MethodDeclaration, Session } from "./method.js";
 export { defineMethod } from "./method.js";
