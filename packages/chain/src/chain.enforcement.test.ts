@@ -2,7 +2,9 @@ import { createEcdsaSuite, keccak256 } from "@charter/crypto";
 import { Executor } from "@charter/execution";
 import {
   accountStatusArtifact,
+  ChainParam,
   COMMITTEE_ADDRESS,
+  chainParamsArtifact,
   committeeArtifact,
   PermissionList,
   Policy,
@@ -381,6 +383,28 @@ describe("governance enforcement (chain.md rule 5b)", () => {
       ),
     );
     await expectIncluded(tx(userKey, contract, SELECTOR));
+  });
+
+  it("the block gas limit follows ChainParams from the block after the change; a block with the old one is invalid", async () => {
+    const { a, b, step, enact, forge } = await network();
+    const before = a.chain.gasLimit;
+    expect((await step([])).block.header.gasLimit).toBe(before);
+    const lowered = 5_000_000n;
+    await enact(SYSTEM_ADDRESSES.ChainParams, chainParamsArtifact.abi as unknown as Abi, "setParam", [
+      ChainParam.blockGasLimit,
+      lowered,
+    ]);
+    expect(a.chain.gasLimit).toBe(lowered);
+    expect(b.chain.gasLimit).toBe(lowered);
+    expect((await step([])).block.header.gasLimit).toBe(lowered);
+    // A proposer that keeps the old limit builds a block every honest node refuses (rule 3).
+    const forged = await forge([]);
+    await expect(
+      b.chain.validate({ ...forged, header: { ...forged.header, gasLimit: before } }),
+    ).rejects.toMatchObject({
+      code: "invalid-block",
+      message: expect.stringMatching(/gas limit must be 5000000/),
+    });
   });
 
   it("a chain without governance enforces nothing", async () => {

@@ -160,8 +160,20 @@ export class Chain {
     return this.#options.genesis.chainId;
   }
 
+  /** The gas limit of the next block: `ChainParams.blockGasLimit` in the head's state (rule 3). */
   get gasLimit(): bigint {
-    return this.#options.genesis.gasLimit;
+    return this.#gasLimitAt(this.#options.state.latest());
+  }
+
+  /**
+   * The gas limit of a block whose parent's state is `reader`: the committee's `ChainParams.blockGasLimit` there,
+   * so a change executed in block h applies from block h + 1; the genesis gas limit on a chain without governance.
+   */
+  #gasLimitAt(reader: StateReader): bigint {
+    if (!this.#governed) return this.#options.genesis.gasLimit;
+    const view = createGovernanceView((address, slot) => reader.getStorage(address, slot));
+    const limit = view.chainParam("blockGasLimit");
+    return limit > 0n ? limit : this.#options.genesis.gasLimit;
   }
 
   get worldState(): WorldState {
@@ -303,7 +315,7 @@ export class Chain {
       );
     const timestampMs = Math.max(input.timestampMs, parent.timestampMs);
     const base = this.#options.state.latest();
-    const env = { height, timestampMs, proposer: input.proposer, gasLimit: this.gasLimit };
+    const env = { height, timestampMs, proposer: input.proposer, gasLimit: this.#gasLimitAt(base) };
     // Rule 5b: the governance rules in the parent's state. Checked as the executor draws each candidate, so
     // candidates past a full block are not read.
     const check = this.#permissionChecker(base);
@@ -365,7 +377,7 @@ export class Chain {
       stateRoot: state.root,
       logsBloom: logsBloom(execution.receipts.flatMap((r) => r.logs)),
       gasUsed: execution.gasUsed,
-      gasLimit: this.gasLimit,
+      gasLimit: env.gasLimit,
       baseFeePerGas: 0n,
       validatorsHash: validators.hash,
       lastCommit: input.lastCommit,
@@ -399,7 +411,8 @@ export class Chain {
     if (options.nowMs !== undefined && header.timestampMs > options.nowMs + MAX_CLOCK_DRIFT_MS) {
       throw invalid("timestamp is too far in the future");
     }
-    if (header.gasLimit !== this.gasLimit) throw invalid(`gas limit must be ${this.gasLimit}`);
+    const gasLimit = this.gasLimit;
+    if (header.gasLimit !== gasLimit) throw invalid(`gas limit must be ${gasLimit}`);
     if (header.baseFeePerGas !== 0n) throw invalid("base fee must be 0");
     if (header.gasUsed > header.gasLimit) throw invalid("gas used exceeds the gas limit");
     const transactions: VerifiedTx[] = [];
