@@ -5,6 +5,8 @@ import { fileURLToPath } from "node:url";
 import { ChainStore } from "@charter/chain";
 import { createEcdsaSuite } from "@charter/crypto";
 import {
+  ACCOUNT_STATUS_ADDRESS,
+  accountStatusArtifact,
   CHAIN_PARAMS_ADDRESS,
   ChainParam,
   COMMITTEE_ADDRESS,
@@ -426,6 +428,76 @@ describe("node admission and removal by governance (real processes)", () => {
     expect(await peerCount(outsider.name)).toBe(0);
     expect(await height(outsider.name)).toBe(0);
     log(`unknown-org test took ${Date.now() - t0} ms`);
+  });
+
+  it("a proposal below the participation threshold does not pass, and once expired it cannot be executed", async () => {
+    onTestFailed(() => {
+      failed = true;
+    });
+    const t0 = Date.now();
+    const target = privateKeyToAccount(`0x${"42".repeat(32)}`).address;
+    const statusOf = () =>
+      client.readContract({
+        address: bytesToHex(ACCOUNT_STATUS_ADDRESS) as Hex,
+        abi: accountStatusArtifact.abi as unknown as Abi,
+        functionName: "statusOf",
+        args: [target],
+      });
+    const stateOf = (id: bigint) =>
+      client.readContract({
+        address: COMMITTEE_ADDRESS_HEX,
+        abi: committeeAbi,
+        functionName: "stateOf",
+        args: [id],
+      });
+    const votingBlocks = 8n;
+    const proposed = await send(
+      0,
+      COMMITTEE_ADDRESS_HEX,
+      encodeFunctionData({
+        abi: committeeAbi,
+        functionName: "propose",
+        args: [
+          bytesToHex(ACCOUNT_STATUS_ADDRESS) as Hex,
+          encodeFunctionData({
+            abi: accountStatusArtifact.abi as unknown as Abi,
+            functionName: "freeze",
+            args: [target],
+          }),
+          "e2e: below the threshold",
+          votingBlocks,
+        ],
+      }),
+    );
+    const created = proposed.logs
+      .map((entry) => decodeCommittee(entry))
+      .find((event) => event?.eventName === "ProposalCreated");
+    const { id, deadline } = created!.args as { id: bigint; deadline: bigint };
+    // Two yes votes of four weights: approval would be reached, participation (2/3) is not.
+    for (const member of [0, 1]) {
+      const receipt = await send(
+        member,
+        COMMITTEE_ADDRESS_HEX,
+        encodeFunctionData({ abi: committeeAbi, functionName: "vote", args: [id, true] }),
+      );
+      expect(receipt.logs.map((entry) => decodeCommittee(entry)?.eventName)).toEqual(["Voted"]);
+    }
+    expect(await stateOf(id)).toBe(1); // Pending
+    expect(await statusOf()).toBe(0); // normal
+    await waitForHeight(["node0"], Number(deadline) + 1);
+    expect(await stateOf(id)).toBe(4); // Expired
+    // The vote that would have passed it is refused, and nothing was executed.
+    await expect(
+      client.simulateContract({
+        account: privateKeyToAccount(memberKey(2)),
+        address: COMMITTEE_ADDRESS_HEX,
+        abi: committeeAbi,
+        functionName: "vote",
+        args: [id, true],
+      }),
+    ).rejects.toThrow(/ProposalExpired/);
+    expect(await statusOf()).toBe(0);
+    log(`below-threshold and expiry test took ${Date.now() - t0} ms`);
   });
 
   it("paces blocks by the block interval the committee sets in ChainParams", async () => {
