@@ -472,7 +472,7 @@ describe("node admission and removal by governance (real processes)", () => {
     const created = proposed.logs
       .map((entry) => decodeCommittee(entry))
       .find((event) => event?.eventName === "ProposalCreated");
-    const { id, deadline } = created!.args as { id: bigint; deadline: bigint };
+    const { id, deadline } = created!.args as unknown as { id: bigint; deadline: bigint };
     // Two yes votes of four weights: approval would be reached, participation (2/3) is not.
     for (const member of [0, 1]) {
       const receipt = await send(
