@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 
 /** A commander argument parser for an integer flag within [min, max]. */
 export function integer(min: number, max: number) {
@@ -13,4 +13,14 @@ export function integer(min: number, max: number) {
 /** Prints a command's result on stdout: one JSON line with `--json`, else the human text. */
 export function out(json: boolean, data: Record<string, unknown>, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(data)}\n` : `${text}\n`);
+}
+
+/** `--crypto <suite>`: `ecdsa` (secp256k1, Keccak-256; the default) or `sm` (SM2, SM3, SM4). */
+export function cryptoOption(note?: string): Option {
+  return new Option(
+    "--crypto <suite>",
+    `crypto suite: ecdsa (secp256k1, Keccak-256) or sm (SM2, SM3, SM4)${note ? ` ${note}` : ""}`,
+  )
+    .choices(["ecdsa", "sm"])
+    .default("ecdsa");
 }

@@ -1,15 +1,15 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { genesisJSONSchema, loadGenesis, loadNodeConfig, nodeConfigJSONSchema } from "@charter/config";
-import { checksumAddress, createEcdsaSuite } from "@charter/crypto";
+import { type CryptoSuiteName, checksumAddress } from "@charter/crypto";
 import { CHARTER_VERSION, startNode } from "@charter/node";
 import { bytesToHex, hexToBytes, isCharterError, isHexData } from "@charter/utils";
 import { Command } from "commander";
-import { integer, out } from "./commandLine.js";
+import { cryptoOption, integer, out } from "./commandLine.js";
 import { DEVNET_CHAIN_ID, runDevnet } from "./commands/devnet.js";
 import { registerGovCommands } from "./commands/gov.js";
 import { registerPKICommands } from "./commands/pki.js";
-import { initNetwork } from "./network.js";
+import { initNetwork, suiteNamed } from "./network.js";
 import { registerNodeAddCommand } from "./nodeAdd.js";
 
 const program = new Command()
@@ -32,6 +32,7 @@ program
     "fund the publicly known dev accounts and let nodes sign for them (devnets only)",
     false,
   )
+  .addOption(cryptoOption())
   .option("--json", "print the result as JSON", false)
   .action(
     async (opts: {
@@ -40,6 +41,7 @@ program
       validators: number;
       blockIntervalMs: number;
       devAccounts: boolean;
+      crypto: CryptoSuiteName;
       json: boolean;
     }) => {
       const { layout, genesis } = await initNetwork({
@@ -48,6 +50,7 @@ program
         validators: opts.validators,
         blockIntervalMs: opts.blockIntervalMs,
         devAccounts: opts.devAccounts,
+        crypto: opts.crypto,
       });
       out(
         opts.json,
@@ -55,13 +58,16 @@ program
           dir: layout.dir,
           genesis: layout.genesisFile,
           chainId: genesis.chainId,
-          pki: layout.pkiDir,
+          crypto: genesis.crypto,
+          pki: genesis.crypto === "ecdsa" ? layout.pkiDir : null,
           nodes: layout.nodes.map((n) => ({ name: n.name, config: n.configFile, org: n.org })),
         },
         [
-          `wrote network in ${layout.dir} (chain id ${genesis.chainId})`,
+          `wrote network in ${layout.dir} (chain id ${genesis.chainId}, ${genesis.crypto} suite)`,
           `genesis: ${layout.genesisFile}`,
-          `certificates: ${layout.pkiDir} (root CA in root/; per organization org<i>: its CA, node<i> and admin; see docs/pki.md)`,
+          genesis.crypto === "ecdsa"
+            ? `certificates: ${layout.pkiDir} (root CA in root/; per organization org<i>: its CA, node<i> and admin; see docs/pki.md)`
+            : "certificates: none (an sm chain admits nodes by NodeRegistry; storage is SM4-encrypted with node<i>/storage.key)",
           ...layout.nodes.map((n) => `${n.name}: charter node start --config ${n.configFile}`),
         ].join("\n"),
       );
@@ -86,6 +92,16 @@ nodeCommand
   .option("--p2p-port <port>", "node-to-node port", integer(0, 65535))
   .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent")
   .option("--storage-engine <engine>", "level or lmdb")
+  .option("--storage-encryption", "encrypt stored values (on by default on sm chains; docs/configuration.md)")
+  .option(
+    "--no-storage-encryption",
+    "store values unencrypted (the only way to run an sm chain's node without a key)",
+  )
+  .option("--storage-encryption-key-file <file>", "file holding the 32-byte storage key in hex (mode 600)")
+  .option(
+    "--storage-encryption-key-command <command>",
+    "shell command printing the storage key in hex (a key manager)",
+  )
   .option("--dev-accounts", "sign eth_sendTransaction with the publicly known dev accounts (devnets only)")
   .action(async (opts: Record<string, unknown> & { config?: string }) => {
     const { config: file, ...flags } = opts;
@@ -114,6 +130,7 @@ program
     1000,
   )
   .option("--chain-id <id>", "chain id (new chains only)", integer(1, 2 ** 48), DEVNET_CHAIN_ID)
+  .addOption(cryptoOption("(new chains only)"))
   .option("--json", "print the ready banner as JSON", false)
   .action(
     async (opts: {
@@ -122,6 +139,7 @@ program
       reset: boolean;
       blockIntervalMs: number;
       chainId: number;
+      crypto: CryptoSuiteName;
       json: boolean;
     }) => {
       await runDevnet({ ...opts, dir: resolve(opts.dir), readyTimeoutMs: 60_000 });
@@ -161,9 +179,10 @@ keys
   .command("generate")
   .description("generate a private key; prints its address (and the key itself unless --out is given)")
   .option("--out <file>", "write the private key to this file (mode 600) instead of printing it")
+  .addOption(cryptoOption())
   .option("--json", "print as JSON", false)
-  .action((opts: { out?: string; json: boolean }) => {
-    const suite = createEcdsaSuite();
+  .action((opts: { out?: string; crypto: CryptoSuiteName; json: boolean }) => {
+    const suite = suiteNamed(opts.crypto);
     const key = suite.generatePrivateKey();
     const address = checksumAddress(suite.addressFromPublicKey(suite.publicKeyFromPrivateKey(key)));
     if (opts.out) {
@@ -185,13 +204,14 @@ keys
   .command("show")
   .description("show the address and public key of a private key file")
   .argument("<file>", "file holding a hex private key")
+  .addOption(cryptoOption())
   .option("--json", "print as JSON", false)
-  .action((file: string, opts: { json: boolean }) => {
+  .action((file: string, opts: { crypto: CryptoSuiteName; json: boolean }) => {
     const text = readFileSync(file, "utf8").trim();
     const hex = text.startsWith("0x") ? text : `0x${text}`;
     if (!isHexData(hex) || hex.length !== 66)
       throw new Error(`${file} does not hold a 32-byte private key in hex`);
-    const suite = createEcdsaSuite();
+    const suite = suiteNamed(opts.crypto);
     const publicKey = suite.publicKeyFromPrivateKey(hexToBytes(hex));
     const address = checksumAddress(suite.addressFromPublicKey(publicKey));
     out(

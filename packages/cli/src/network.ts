@@ -8,7 +8,8 @@ import {
   nodeConfigToYAML,
   parseGenesis,
 } from "@charter/config";
-import { createEcdsaSuite } from "@charter/crypto";
+import { type CryptoSuite, type CryptoSuiteName, createEcdsaSuite, createSmSuite } from "@charter/crypto";
+import { writeEncryptionKeyFile } from "@charter/kv";
 import {
   type CertificateAuthority,
   createOrgCA,
@@ -78,6 +79,17 @@ export interface InitNetworkOptions {
   readonly metricsPortBase?: number;
   readonly p2pPortBase?: number;
   readonly gasLimit?: bigint;
+  /**
+   * The chain's crypto suite (default `ecdsa`). An `sm` network has SM2 node and account keys, SM3 chain hashes,
+   * SM channel links and SM4-encrypted storage (a `storage.key` per node); it has no consortium certificates
+   * yet (they are ECDSA P-256), so its layout has no `pki/` folder and nodes are admitted by NodeRegistry alone.
+   */
+  readonly crypto?: CryptoSuiteName;
+}
+
+/** The suite object of a suite name. */
+export function suiteNamed(name: CryptoSuiteName): CryptoSuite {
+  return name === "sm" ? createSmSuite() : createEcdsaSuite();
 }
 
 /** Where each file of a network folder lives (the layout `charter init` writes and `charter devnet` reuses). */
@@ -120,13 +132,16 @@ export function networkLayout(
   };
 }
 
+/** A node's storage encryption key in its folder (hex, mode 600), written for `sm` networks. */
+export const STORAGE_KEY_FILE = "storage.key";
+
 /** The admin's account key in an org's admin folder (hex, mode 600): the address its certificate is bound to. */
 export const ADMIN_ACCOUNT_KEY_FILE = "account.key";
 
 /**
- * Writes a new network: a key and a config per validator node, the genesis that lists them, and the consortium
- * PKI (a root CA; per validator an organization `org<i>` with its CA, the node's certificate and an admin
- * certificate with its account key). Refuses to overwrite an existing network folder.
+ * Writes a new network: a key and a config per validator node, the genesis that lists them, and (on `ecdsa`) the
+ * consortium PKI (a root CA; per validator an organization `org<i>` with its CA, the node's certificate and an
+ * admin certificate with its account key). Refuses to overwrite an existing network folder.
  */
 export async function initNetwork(
   options: InitNetworkOptions,
@@ -141,9 +156,13 @@ export async function initNetwork(
       throw new Error(`${existing} already exists; remove the folder or choose another --dir`);
     }
   }
-  const suite = createEcdsaSuite();
-  const rootCA = await createRootCA({ name: `Charter root CA (chain ${options.chainId})` });
-  writeRootCA(layout.rootCADir, rootCA);
+  const crypto = options.crypto ?? "ecdsa";
+  const suite = suiteNamed(crypto);
+  const withPKI = crypto === "ecdsa";
+  const rootCA = withPKI
+    ? await createRootCA({ name: `Charter root CA (chain ${options.chainId})` })
+    : undefined;
+  if (rootCA) writeRootCA(layout.rootCADir, rootCA);
   const validators: { name: string; address: string; publicKey: string; weight: number }[] = [];
   for (const [i, node] of layout.nodes.entries()) {
     const org = layout.orgs[i]!;
@@ -152,7 +171,10 @@ export async function initNetwork(
     const address = bytesToHex(suite.addressFromPublicKey(publicKey));
     mkdirSync(node.dir, { recursive: true });
     writeFileSync(join(node.dir, "node.key"), `${bytesToHex(key)}\n`, { mode: 0o600 });
-    await writeOrganization(org, rootCA, { name: node.name, address, dir: dirname(node.pki.certChain) });
+    // An sm chain encrypts its storage by default: each node gets its own key (docs/configuration.md).
+    if (crypto === "sm") writeEncryptionKeyFile(join(node.dir, STORAGE_KEY_FILE));
+    if (rootCA)
+      await writeOrganization(org, rootCA, { name: node.name, address, dir: dirname(node.pki.certChain) });
     writeFileSync(
       node.configFile,
       nodeConfigToYAML({
@@ -166,11 +188,16 @@ export async function initNetwork(
           .filter((other) => other !== node)
           .map((other) => ({ host: "127.0.0.1", port: other.p2pPort })),
         devAccounts: options.devAccounts,
-        pki: {
-          rootCert: relative(node.dir, node.pki.rootCert),
-          certChain: relative(node.dir, node.pki.certChain),
-          key: relative(node.dir, node.pki.key),
-        },
+        ...(crypto === "sm" ? { storageEncryption: { keyFile: `./${STORAGE_KEY_FILE}` } } : {}),
+        ...(withPKI
+          ? {
+              pki: {
+                rootCert: relative(node.dir, node.pki.rootCert),
+                certChain: relative(node.dir, node.pki.certChain),
+                key: relative(node.dir, node.pki.key),
+              },
+            }
+          : {}),
       }),
     );
     validators.push({ name: node.name, address, publicKey: bytesToHex(publicKey), weight: 1 });
@@ -184,7 +211,7 @@ export async function initNetwork(
   }
   const genesis = parseGenesis({
     chainId: options.chainId,
-    crypto: "ecdsa",
+    crypto,
     timestampMs: Date.now(),
     gasLimit: (options.gasLimit ?? 100_000_000n).toString(),
     blockIntervalMs: options.blockIntervalMs,

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { loadNodeConfig, nodeConfigToYAML } from "@charter/config";
+import { loadGenesis, loadNodeConfig, nodeConfigToYAML } from "@charter/config";
 import { createEcdsaSuite } from "@charter/crypto";
 import { NodeRole, orgIdToBytes32 } from "@charter/governance";
 import {
@@ -83,6 +83,13 @@ export async function addNode(options: AddNodeOptions): Promise<AddedNode> {
   const genesisFile = join(dir, "genesis.json");
   if (!existsSync(genesisFile))
     throw new Error(`${dir} is not a network folder (no genesis.json); create one with \`charter init\``);
+  if (loadGenesis(genesisFile).crypto !== "ecdsa") {
+    throw new Error(
+      `${dir} is an sm network; \`charter node add\` issues consortium certificates, which are ECDSA P-256 only ` +
+        "so far. Add a node to an sm chain by hand: `charter keys generate --crypto sm --out node.key`, a node.yaml " +
+        "like the others', and `charter gov propose add-node` with the key's public key (docs/governance.md)",
+    );
+  }
 
   const existing = readdirSync(dir)
     .map((entry) => ({ entry, match: NODE_DIR.exec(entry) }))

@@ -81,6 +81,36 @@ export const NodeConfigSchema = z.strictObject({
   storage: z
     .strictObject({
       engine: z.enum(["level", "lmdb"]).default("level"),
+      /**
+       * Encryption at rest of every stored value (docs/spec/storage.md, "Encryption at rest"). On by default for
+       * `sm` chains, off by default for `ecdsa` chains unless a key source is given (docs/configuration.md).
+       */
+      encryption: z
+        .strictObject({
+          /** `true` requires a key, `false` turns encryption off (the only way to run an `sm` chain without it). */
+          enabled: z.boolean().optional(),
+          /** File holding the 32-byte key as 64 hex digits, readable by the node's user only (mode 0600). */
+          keyFile: z.string().min(1).optional(),
+          /** Shell command (`/bin/sh -c`) that prints the key as hex on stdout, e.g. a key manager's client. */
+          keyCommand: z.string().min(1).max(4096).optional(),
+        })
+        .superRefine((encryption, ctx) => {
+          if (encryption.keyFile !== undefined && encryption.keyCommand !== undefined) {
+            ctx.addIssue({
+              code: "custom",
+              message: "give keyFile or keyCommand, not both: the storage encryption key has one source",
+            });
+          }
+          if (encryption.enabled === false && (encryption.keyFile ?? encryption.keyCommand) !== undefined) {
+            ctx.addIssue({
+              code: "custom",
+              path: ["enabled"],
+              message:
+                "is false but a key source (keyFile or keyCommand) is given; remove the key source or the enabled: false",
+            });
+          }
+        })
+        .prefault({}),
     })
     .prefault({}),
   mempool: z
@@ -137,6 +167,24 @@ export const CONFIG_OVERRIDES: readonly Override[] = [
   { path: ["p2p", "port"], env: "CHARTER_P2P_PORT", flag: "p2pPort", kind: "number" },
   { path: ["log", "level"], env: "CHARTER_LOG_LEVEL", flag: "logLevel", kind: "string" },
   { path: ["storage", "engine"], env: "CHARTER_STORAGE_ENGINE", flag: "storageEngine", kind: "string" },
+  {
+    path: ["storage", "encryption", "enabled"],
+    env: "CHARTER_STORAGE_ENCRYPTION",
+    flag: "storageEncryption",
+    kind: "boolean",
+  },
+  {
+    path: ["storage", "encryption", "keyFile"],
+    env: "CHARTER_STORAGE_ENCRYPTION_KEY_FILE",
+    flag: "storageEncryptionKeyFile",
+    kind: "string",
+  },
+  {
+    path: ["storage", "encryption", "keyCommand"],
+    env: "CHARTER_STORAGE_ENCRYPTION_KEY_COMMAND",
+    flag: "storageEncryptionKeyCommand",
+    kind: "string",
+  },
   { path: ["devnet", "devAccounts"], env: "CHARTER_DEV_ACCOUNTS", flag: "devAccounts", kind: "boolean" },
 ];
 
@@ -209,6 +257,14 @@ export function loadNodeConfig(options: LoadNodeConfigOptions): ResolvedNodeConf
     dataDir: abs(config.dataDir),
     genesis: abs(config.genesis),
     nodeKeyFile: abs(config.nodeKeyFile),
+    ...(config.storage.encryption.keyFile === undefined
+      ? {}
+      : {
+          storage: {
+            ...config.storage,
+            encryption: { ...config.storage.encryption, keyFile: abs(config.storage.encryption.keyFile) },
+          },
+        }),
     ...(config.pki === undefined
       ? {}
       : {
@@ -267,6 +323,11 @@ export function nodeConfigToYAML(config: {
   devAccounts: boolean;
   /** Paths of the node's certificates, relative to the config file or absolute. */
   pki?: { rootCert: string; certChain: string; key: string };
+  /**
+   * Storage encryption: the key file `writeEncryptionKeyFile` (`@charter/kv`) created, relative to the config file
+   * or absolute, or `enabled: false` to run an `sm` chain's node unencrypted. Absent: the suite's default.
+   */
+  storageEncryption?: { readonly keyFile: string } | { readonly enabled: false };
 }): string {
   return `# Charter node configuration. Environment variables (CHARTER_*) override this file, and
 # command-line flags override both. Relative paths are relative to this file.
@@ -297,8 +358,23 @@ pki:
   level: info
 storage:
   engine: level
-devnet:
+${storageEncryptionYAML(config.storageEncryption)}devnet:
   # Signs eth_sendTransaction with the publicly known dev accounts. Never enable outside a devnet.
   devAccounts: ${config.devAccounts}
+`;
+}
+
+function storageEncryptionYAML(encryption: { keyFile: string } | { enabled: false } | undefined): string {
+  if (encryption === undefined) return "";
+  if ("keyFile" in encryption) {
+    return `  # Every stored value is encrypted with the key in this file (mode 0600). Keep a copy apart from the data:
+  # without it the data directory cannot be read.
+  encryption:
+    keyFile: ${encryption.keyFile}
+`;
+  }
+  return `  # Storage encryption is turned off explicitly (it is on by default for sm chains).
+  encryption:
+    enabled: false
 `;
 }

@@ -35,6 +35,7 @@ export function createEcdsaSuite(): CryptoSuite {
   const suite: CryptoSuite = {
     name: "ecdsa",
     signatureLength: SIGNATURE_LENGTH,
+    recoverable: true,
     hash: keccak256,
     generatePrivateKey: () => generatePrivateKey(native),
     publicKeyFromPrivateKey: (privateKey: Uint8Array) => {

@@ -1,7 +1,8 @@
+import type { CryptoSuiteName } from "@charter/crypto";
 import type { Log, Receipt, VerifiedTx } from "@charter/types";
 import { assert, bytesToHex, equalBytes } from "@charter/utils";
 import { type Common, createCustomCommon, Hardfork, Mainnet } from "@ethereumjs/common";
-import { createEVM, type EVM, type EVMMockBlockchainInterface } from "@ethereumjs/evm";
+import { type CustomPrecompile, createEVM, type EVM, type EVMMockBlockchainInterface } from "@ethereumjs/evm";
 import { Address, createZeroAddress, KECCAK256_NULL, type KZG } from "@ethereumjs/util";
 import { ExecutionError } from "./errors.js";
 import {
@@ -10,6 +11,7 @@ import {
   processTransaction,
   type TxOutcome,
 } from "./processTransaction.js";
+import { precompilesFor } from "./smPrecompiles.js";
 import { StateOverlay } from "./stateOverlay.js";
 import type { StateDiff, StateReader } from "./stateReader.js";
 
@@ -34,6 +36,8 @@ export interface ExecutorOptions {
     s: Uint8Array,
     chainId?: bigint,
   ) => Uint8Array;
+  /** The chain's crypto suite; `sm` adds the SM3 and SM2-verify precompiles (smPrecompiles.ts). Default `ecdsa`. */
+  readonly suite?: CryptoSuiteName;
 }
 
 export interface BlockExecution {
@@ -60,9 +64,11 @@ export type ExecutionMode =
 export class Executor {
   readonly #common: Common;
   readonly #options: ExecutorOptions;
+  readonly #precompiles: CustomPrecompile[];
 
   constructor(options: ExecutorOptions) {
     this.#options = options;
+    this.#precompiles = precompilesFor(options.suite ?? "ecdsa");
     const customCrypto = { kzg: NO_KZG, ...(options.ecrecover ? { ecrecover: options.ecrecover } : {}) };
     this.#common = createCustomCommon({ chainId: Number(options.chainId), name: "charter" }, Mainnet, {
       hardfork: Hardfork.Prague,
@@ -345,7 +351,13 @@ export class Executor {
     };
     // A Common per EVM: the EVM subscribes to hardfork changes on the Common it gets, so sharing one would
     // keep every EVM ever created alive.
-    return createEVM({ common: this.#common.copy(), stateManager: state, blockchain, ...limits });
+    return createEVM({
+      common: this.#common.copy(),
+      stateManager: state,
+      blockchain,
+      customPrecompiles: this.#precompiles,
+      ...limits,
+    });
   }
 
   #evmBlock(env: BlockEnv): EVMBlock {

@@ -4,5 +4,6 @@ export * from "./genesisState.js";
 export * from "./params.js";
 export * from "./predeploys.js";
 export * from "./processTransaction.js";
+export * from "./smPrecompiles.js";
 export * from "./stateOverlay.js";
 export * from "./stateReader.js";

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createAtRestCipher } from "@charter/crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import { openEncryptedKvStore } from "./encrypted.js";
 import { KvError } from "./errors.js";
 import { openLevelKv } from "./level.js";
 import { openLmdbKv } from "./lmdb.js";
@@ -15,10 +17,36 @@ interface Engine {
   open(dir: string): Promise<KvStore>;
 }
 
+/** A fixed master key: reopening a directory must find the key it was created with. */
+const masterKey = new Uint8Array(32).fill(0x42);
+
 const engines: Engine[] = [
   { name: "memory", persistent: false, open: async () => createMemoryKv() },
   { name: "level", persistent: true, open: openLevelKv },
   { name: "lmdb", persistent: true, open: openLmdbKv },
+  // The encrypted store must be indistinguishable from its engine through the interface.
+  {
+    name: "encrypted aes-256-gcm over memory",
+    persistent: false,
+    open: async () =>
+      openEncryptedKvStore(createMemoryKv(), createAtRestCipher({ suite: "ecdsa", masterKey })),
+  },
+  {
+    name: "encrypted sm4+hmac-sm3 over level",
+    persistent: true,
+    open: async (dir) =>
+      openEncryptedKvStore(await openLevelKv(dir), createAtRestCipher({ suite: "sm", masterKey }), {
+        location: dir,
+      }),
+  },
+  {
+    name: "encrypted aes-256-gcm over lmdb",
+    persistent: true,
+    open: async (dir) =>
+      openEncryptedKvStore(await openLmdbKv(dir), createAtRestCipher({ suite: "ecdsa", masterKey }), {
+        location: dir,
+      }),
+  },
 ];
 
 const b = (...bytes: number[]) => Uint8Array.from(bytes);

@@ -1,3 +1,5 @@
+export * from "./encrypted.js";
+export * from "./encryptionKeyFile.js";
 export * from "./errors.js";
 export * from "./level.js";
 export * from "./lmdb.js";

@@ -38,9 +38,12 @@ export function createDevSigner(modules: DevSignerModules): DevSigner {
       const maxPriorityFeePerGas = legacy ? gasPrice : (request.maxPriorityFeePerGas ?? 0n);
       const nonce = request.nonce ?? (await modules.pendingNonce(from));
       const gasLimit = request.gas ?? (await modules.estimateGas({ ...request, from }));
+      // An sm chain signs everything as type 0x53, which carries EIP-1559 fees.
+      const legacyType = legacy ? TxType.legacy : TxType.feeMarket;
+      const type = modules.suite.recoverable ? legacyType : TxType.sm2;
       return signTx(
         {
-          type: legacy ? TxType.legacy : TxType.feeMarket,
+          type,
           chainId: modules.chainId,
           nonce,
           gasPrice,
@@ -50,7 +53,7 @@ export function createDevSigner(modules: DevSignerModules): DevSigner {
           to: request.to ?? null,
           value: request.value ?? 0n,
           data: request.data ?? new Uint8Array(0),
-          accessList: legacy ? [] : (request.accessList ?? []),
+          accessList: type === TxType.legacy ? [] : (request.accessList ?? []),
         },
         key,
         modules.suite,

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { arch, platform } from "node:os";
+import { dirname } from "node:path";
 import { Chain, createChainApplication, type ExecutedBlock } from "@charter/chain";
 import { deriveDevPrivateKeys, type Genesis, loadGenesis, type ResolvedNodeConfig } from "@charter/config";
 import {
@@ -10,10 +11,10 @@ import {
   SoloProducer,
   systemClock,
 } from "@charter/consensus";
-import { type CryptoSuite, createEcdsaSuite, ecrecover, keccak256 } from "@charter/crypto";
+import { type CryptoSuite, createEcdsaSuite, createSmSuite, ecrecover, keccak256 } from "@charter/crypto";
 import { Executor } from "@charter/execution";
 import { createGovernanceView, NODE_REGISTRY_ADDRESS, ORG_REGISTRY_ADDRESS } from "@charter/governance";
-import { type KvStore, openKv } from "@charter/kv";
+import type { KvStore } from "@charter/kv";
 import { createMempool, type Mempool } from "@charter/mempool";
 import { createPeerNetwork, type PeerNetwork } from "@charter/p2p";
 import { type CertificatePolicy, checkCertificatePolicy } from "@charter/pki";
@@ -35,6 +36,7 @@ import { createMetricsServer, NodeMetrics } from "./metrics.js";
 import { loadNodePKI } from "./nodePKI.js";
 import { createRegistryAdmission, createRegistryCertificatePolicy } from "./registryAdmission.js";
 import { NodeRPCBackend } from "./rpcBackend.js";
+import { openNodeKv } from "./storageEncryption.js";
 import { TxGossip } from "./txGossip.js";
 import { createValidatorSetSource } from "./validatorSet.js";
 
@@ -55,6 +57,11 @@ export interface NodeModules {
    * consortium certificates. Defaults to `OrgRegistry` at the node's head (`createRegistryCertificatePolicy`).
    */
   readonly certificatePolicy?: CertificatePolicy;
+  /**
+   * The storage encryption key (32 bytes) from a key manager, instead of `storage.encryption.keyFile` or
+   * `keyCommand`; giving it turns encryption at rest on (docs/configuration.md).
+   */
+  readonly encryptionKey?: () => Promise<Uint8Array>;
 }
 
 /** A running node: what `charter node start` and the tests hold. */
@@ -83,6 +90,14 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
   const chainId = BigInt(genesis.chainId);
   // The node's own certificates are checked before anything opens: an expired one stops the node here, with a
   // message that says what to renew, rather than every peer refusing it later.
+  if (config.pki && suite.name === "sm") {
+    throw new NodeError(
+      "unsupported",
+      "the pki section is not available on an sm chain yet: consortium certificates are ECDSA P-256, and SM2 " +
+        "certificates are not implemented; remove the pki section (links then run on the SM channel with node " +
+        "keys checked against NodeRegistry)",
+    );
+  }
   const pki = config.pki
     ? loadNodePKI(config.pki, { address: bytesToHex(address), now: clock.now() })
     : undefined;
@@ -99,7 +114,16 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
   }
 
   mkdirSync(config.dataDir, { recursive: true });
-  const kv: KvStore = await openKv(`${config.dataDir}/db`, { engine: config.storage.engine });
+  // Encrypted or not as the config and the genesis' suite decide; the key is fetched before the store opens.
+  const kv: KvStore = await openNodeKv({
+    path: `${config.dataDir}/db`,
+    engine: config.storage.engine,
+    suite: genesis.crypto,
+    encryption: config.storage.encryption,
+    encryptionKey: modules.encryptionKey,
+    configDir: config.file === undefined ? process.cwd() : dirname(config.file),
+    logger,
+  });
   let stopped = false;
   /** Stops producing, closes servers and links, waits for the block in progress and closes the store. */
   let stop: () => Promise<void> = async () => {
@@ -113,6 +137,7 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
       chainId,
       blockHash: async (height) => chain.store.hashAt(height),
       ecrecover: evmEcrecover,
+      suite: suite.name,
     });
     // The set of each height comes from the validator registry in the chain's state (consensus.md section 9).
     const validatorSet = createValidatorSetSource((height) => chain.validatorsAt(height));
@@ -608,11 +633,7 @@ export async function startNode(config: ResolvedNodeConfig, modules: NodeModules
 }
 
 function suiteFor(genesis: Genesis): CryptoSuite {
-  if (genesis.crypto === "ecdsa") return createEcdsaSuite();
-  throw new NodeError(
-    "unsupported",
-    `crypto suite "${genesis.crypto}" is not available in this version; use "ecdsa"`,
-  );
+  return genesis.crypto === "sm" ? createSmSuite() : createEcdsaSuite();
 }
 
 function readNodeKey(path: string): Uint8Array {

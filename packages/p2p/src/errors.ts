@@ -15,7 +15,7 @@ export const P2PErrorCode = {
   helloMalformed: "hello-malformed",
   /** A Hello for another chain. */
   wrongChain: "wrong-chain",
-  /** A Hello signature that does not verify over this TLS session. */
+  /** A Hello signature that does not verify over this session (TLS or SM channel). */
   badSignature: "bad-signature",
   /** The Hello's node key is not admitted by the registry. */
   notAllowed: "not-allowed",
@@ -40,7 +40,18 @@ export const P2PErrorCode = {
   unknownOrg: "unknown-org",
   /** PKI mode: the certificate is bound to another address than the node key the Hello proved. */
   certificateAddressMismatch: "certificate-address-mismatch",
-  /** TLS plus Hello did not finish within `handshakeTimeoutMs`. */
+  /**
+   * SM channel: the peer's ChannelHello has the wrong magic, version or role, or its ephemeral key is not an
+   * uncompressed point of curveSM2 (a TLS peer, a node of an `ecdsa` chain, or garbage).
+   */
+  channelHelloMalformed: "channel-hello-malformed",
+  /** SM channel: a record's length is 0 or above the record cap. */
+  recordMalformed: "record-malformed",
+  /** SM channel: a record's tag does not verify (tampered, reordered, replayed or cut). */
+  recordBadTag: "record-bad-tag",
+  /** SM channel: one direction of the link used up its records; the link closes and is redialled with new keys. */
+  recordLimit: "record-limit",
+  /** TLS or the SM channel plus Hello did not finish within `handshakeTimeoutMs`. */
   handshakeTimeout: "handshake-timeout",
   /** Another link to the same peer won the deterministic tie-break. */
   duplicateConnection: "duplicate-connection",

@@ -1,9 +1,8 @@
 import net from "node:net";
-import tls from "node:tls";
 import { type CryptoSuite, createEcdsaSuite } from "@charter/crypto";
 import { type CertificateIdentity, type CertificatePolicy, openCertificatePolicy } from "@charter/pki";
 import { assert, bytesToHex, type Clock, systemClock } from "@charter/utils";
-import { certificateFingerprint, createTLSIdentity } from "./certificate.js";
+import { createTLSIdentity } from "./certificate.js";
 import { P2PError, type P2PErrorCode } from "./errors.js";
 import {
   createFrameDecoder,
@@ -12,19 +11,11 @@ import {
   MESSAGE_TYPE_HELLO,
   MESSAGE_TYPE_MAX,
 } from "./frame.js";
-import {
-  createHello,
-  HELLO_EXPORTER_BYTES,
-  HELLO_EXPORTER_LABEL,
-  helloPayloadBytes,
-  verifyHello,
-} from "./hello.js";
-import {
-  createPeerCertificates,
-  type PeerCertificates,
-  type PeerPKIOptions,
-  presentedCertificates,
-} from "./peerCertificates.js";
+import { createHello, helloPayloadBytes, verifyHello } from "./hello.js";
+import type { ChannelSession, LinkChannel, LinkChannelEvents, LinkTransport } from "./linkChannel.js";
+import { createPeerCertificates, type PeerCertificates, type PeerPKIOptions } from "./peerCertificates.js";
+import { createSMTransport } from "./smChannel.js";
+import { createTLSTransport } from "./tlsChannel.js";
 
 /** Defaults for every limit; each can be overridden in `PeerNetworkOptions`. */
 export const PEER_NETWORK_LIMITS_DEFAULT = {
@@ -39,9 +30,6 @@ export const PEER_NETWORK_LIMITS_DEFAULT = {
   /** Static peers plus `connect` targets. */
   dialTargetsMax: 256,
 } as const;
-
-/** TLS 1.3 treats an absent and an empty exporter context alike (RFC 8446 §7.5); Node's types want one. */
-const NO_CONTEXT = Buffer.alloc(0);
 
 /** Beyond this many doublings the capped delay stops changing; it also keeps `2 ** attempt` finite. */
 const BACKOFF_EXPONENT_MAX = 30;
@@ -78,7 +66,7 @@ export interface PeerNetworkOptions {
   readonly sendQueueBytesMax?: number;
   /** Frames written to a peer and not yet taken by the kernel; beyond it `send` drops the message. */
   readonly sendQueueFramesMax?: number;
-  /** TCP connect + TLS + Hello must finish within this time. */
+  /** TCP connect + TLS or the SM channel's key agreement + Hello must finish within this time. */
   readonly handshakeTimeoutMs?: number;
   readonly reconnectDelayMsMin?: number;
   readonly reconnectDelayMsMax?: number;
@@ -88,7 +76,7 @@ export interface PeerNetworkOptions {
    * The node's org-issued certificate chain, its key and the consortium root (docs/pki.md). With it the node
    * presents that chain in TLS and requires every peer to present a chain that verifies up to the same root,
    * bound to the address its Hello proves; without it the node presents a fresh self-signed certificate and trust
-   * comes from the Hello alone.
+   * comes from the Hello alone. Not available with the `sm` suite: consortium certificates are ECDSA P-256.
    */
   readonly pki?: PeerPKIOptions;
 }
@@ -96,7 +84,10 @@ export interface PeerNetworkOptions {
 export interface PeerNetworkModules {
   /** Whether a node address may connect: the registry at the current height. Asked on every handshake. */
   readonly isAllowed: (address: string) => boolean;
-  /** Defaults to the `ecdsa` suite. */
+  /**
+   * Defaults to the `ecdsa` suite. It signs the Hello, and picks the link's channel: TLS 1.3 for `ecdsa`, the SM
+   * channel (SM2 key agreement, SM3, SM4; docs/spec/p2p.md section 9) for `sm`.
+   */
   readonly suite?: CryptoSuite;
   readonly logger?: P2PLogger;
   readonly clock?: Clock;
@@ -185,16 +176,15 @@ const LinkState = { handshake: "handshake", up: "up", closed: "closed" } as cons
 type LinkState = (typeof LinkState)[keyof typeof LinkState];
 
 interface Link {
-  readonly socket: tls.TLSSocket;
+  readonly channel: LinkChannel;
   readonly direction: LinkDirection;
   readonly target: DialTarget | undefined;
   readonly remote: string;
   readonly decoder: FrameDecoder;
   state: LinkState;
   address: string | undefined;
-  /** Set once TLS is up; the Hello is only read after it. */
-  exporter: Uint8Array | undefined;
-  peerFingerprint: Uint8Array | undefined;
+  /** Set once the channel is secure; the Hello is only read after it. */
+  session: ChannelSession | undefined;
   /** PKI mode: the chain the peer presented and the identity it verified to. */
   presentedChain: Uint8Array[] | undefined;
   certificate: CertificateIdentity | undefined;
@@ -205,10 +195,10 @@ interface Link {
 }
 
 /**
- * Mutually authenticated, encrypted links between Charter nodes: TLS 1.3 for secrecy and integrity, a signed
- * Hello for identity (see docs/spec/p2p.md). At most one link per peer; messages are best-effort datagrams on
- * that link (dropped when the peer's send queue is full or the link is replaced), so protocols on top must
- * retransmit what they need.
+ * Mutually authenticated, encrypted links between Charter nodes: TLS 1.3 (`ecdsa` chains) or the SM channel
+ * (`sm` chains) for secrecy and integrity, a signed Hello for identity (see docs/spec/p2p.md). At most one link
+ * per peer; messages are best-effort datagrams on that link (dropped when the peer's send queue is full or the
+ * link is replaced), so protocols on top must retransmit what they need.
  *
  * @example
  * const network = createPeerNetwork(
@@ -236,6 +226,13 @@ export function createPeerNetwork(options: PeerNetworkOptions, modules: PeerNetw
   if (limits.reconnectDelayMsMin > limits.reconnectDelayMsMax) {
     throw new P2PError("invalid-state", "reconnectDelayMsMin must not exceed reconnectDelayMsMax.");
   }
+  const smChannel = suite.name === "sm";
+  if (smChannel && options.pki !== undefined) {
+    throw new P2PError(
+      "invalid-state",
+      "PKI mode is not available on an sm chain: consortium certificates are ECDSA P-256 today, so an sm chain runs its links on node keys and the registry until SM2 certificates land; start the network without pki.",
+    );
+  }
   const chainId = options.chainId;
   const host = options.host ?? "127.0.0.1";
   const publicKey = suite.publicKeyFromPrivateKey(options.nodeKey);
@@ -252,14 +249,9 @@ export function createPeerNetwork(options: PeerNetworkOptions, modules: PeerNetw
       "p2p: this node's certificate is outside its validity window; peers will refuse its links",
     );
   }
-  const identity = certificates?.identity ?? createTLSIdentity();
-  const tlsOptions = {
-    key: identity.keyPem,
-    cert: identity.certificatePem,
-    minVersion: "TLSv1.3",
-    maxVersion: "TLSv1.3",
-  } as const;
-  const secureContext = tls.createSecureContext(tlsOptions);
+  const transport: LinkTransport = smChannel
+    ? createSMTransport()
+    : createTLSTransport(certificates?.identity ?? createTLSIdentity());
 
   const active = new Map<string, Link>();
   const links = new Set<Link>();
@@ -276,17 +268,28 @@ export function createPeerNetwork(options: PeerNetworkOptions, modules: PeerNetw
     return () => set.delete(handler);
   }
 
-  function createLink(socket: tls.TLSSocket, direction: LinkDirection, target: DialTarget | undefined): Link {
+  /** A link whose channel `open` creates, with the channel's events wired to it. */
+  function createLink(
+    direction: LinkDirection,
+    target: DialTarget | undefined,
+    remote: string,
+    open: (events: LinkChannelEvents) => LinkChannel,
+  ): Link {
     const link: Link = {
-      socket,
+      // The events come from socket callbacks, so never before `link` is initialized.
+      channel: open({
+        secure: () => onSecure(link),
+        data: (chunk) => onData(link, chunk),
+        error: (error) => onChannelError(link, error),
+        close: () => onClose(link),
+      }),
       direction,
       target,
-      remote: target ? `${target.host}:${target.port}` : `${socket.remoteAddress}:${socket.remotePort}`,
+      remote,
       decoder: createFrameDecoder(),
       state: LinkState.handshake,
       address: undefined,
-      exporter: undefined,
-      peerFingerprint: undefined,
+      session: undefined,
       presentedChain: undefined,
       certificate: undefined,
       cancelHandshakeTimer: undefined,
@@ -306,29 +309,23 @@ export function createPeerNetwork(options: PeerNetworkOptions, modules: PeerNetw
         );
       }
     });
-    socket.on("data", (chunk: Buffer) => onData(link, chunk));
-    socket.on("error", (error: Error) => {
-      logger.debug({ remote: link.remote, address: link.address, error: error.message }, "p2p socket error");
-    });
-    socket.on("close", () => onClose(link));
     return link;
   }
 
   function onSecure(link: Link): void {
     if (link.state !== LinkState.handshake) return;
-    const raw = link.socket.getPeerCertificate().raw as Buffer | undefined;
-    if (!raw || raw.length === 0) {
-      refuse(
-        link,
-        new P2PError("no-peer-certificate", "The peer finished TLS without presenting a certificate."),
-      );
+    let session: ChannelSession;
+    try {
+      session = link.channel.session();
+    } catch (error) {
+      if (!(error instanceof P2PError)) throw error;
+      refuse(link, error);
       return;
     }
-    link.peerFingerprint = certificateFingerprint(new Uint8Array(raw));
     if (certificates) {
       // The chain is checked before any Hello: a dialer does not reveal its key to an uncertified listener, and
       // a listener reads nothing from an uncertified dialer.
-      link.presentedChain = presentedCertificates(link.socket);
+      link.presentedChain = link.channel.presentedCertificates();
       try {
         link.certificate = certificates.verify(link.presentedChain, clock.now());
       } catch (error) {
@@ -337,9 +334,7 @@ export function createPeerNetwork(options: PeerNetworkOptions, modules: PeerNetw
         return;
       }
     }
-    link.exporter = new Uint8Array(
-      link.socket.exportKeyingMaterial(HELLO_EXPORTER_BYTES, HELLO_EXPORTER_LABEL, NO_CONTEXT),
-    );
+    link.session = session;
     // The dialer speaks first, so a listener reveals its identity only to nodes the registry admits.
     if (link.direction === LinkDirection.outbound) sendHello(link);
     // Bytes may have arrived with the end of the TLS handshake.
@@ -351,21 +346,36 @@ export function createPeerNetwork(options: PeerNetworkOptions, modules: PeerNetw
       suite,
       nodeKey: options.nodeKey,
       chainId,
-      exporter: link.exporter!,
-      peerCertificateFingerprint: link.peerFingerprint!,
+      exporter: link.session!.exporter,
+      peerCertificateFingerprint: link.session!.peerFingerprint,
     });
-    link.socket.write(encodeFrame(MESSAGE_TYPE_HELLO, payload));
+    link.channel.write(encodeFrame(MESSAGE_TYPE_HELLO, payload));
   }
 
-  function onData(link: Link, chunk: Buffer): void {
+  function onData(link: Link, chunk: Uint8Array): void {
     if (link.state === LinkState.closed) return;
-    link.decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+    link.decoder.push(chunk);
     drain(link);
   }
 
+  /**
+   * A socket error is logged and the close that follows ends the link. A failure of the channel itself (the SM
+   * channel's key agreement or records) closes the link at once; once the peer is authenticated it is its
+   * protocol violation and reported, before that it is an unidentified connection failing its handshake, like a
+   * failed TLS handshake.
+   */
+  function onChannelError(link: Link, error: Error): void {
+    if (!(error instanceof P2PError)) {
+      logger.debug({ remote: link.remote, address: link.address, error: error.message }, "p2p socket error");
+      return;
+    }
+    if (link.state === LinkState.up) refuse(link, error);
+    else close(link, error.code, error.message);
+  }
+
   function drain(link: Link): void {
-    // Before TLS is up (exporter unset) nothing is decoded; frames wait for the Hello check.
-    while (link.state !== LinkState.closed && link.exporter !== undefined) {
+    // Before the channel is secure (no session) nothing is decoded; frames wait for the Hello check.
+    while (link.state !== LinkState.closed && link.session !== undefined) {
       let frame: ReturnType<FrameDecoder["next"]>;
       try {
         frame = link.decoder.next(link.state === LinkState.up ? limits.frameBytesMax : helloFrameBytes);
@@ -398,8 +408,8 @@ export function createPeerNetwork(options: PeerNetworkOptions, modules: PeerNetw
         payload,
         publicKeyBytes: publicKey.length,
         chainId,
-        exporter: link.exporter!,
-        ownCertificateFingerprint: identity.fingerprint,
+        exporter: link.session!.exporter,
+        ownCertificateFingerprint: link.session!.ownFingerprint,
       });
     } catch (error) {
       refuse(link, error as P2PError);
@@ -486,7 +496,7 @@ export function createPeerNetwork(options: PeerNetworkOptions, modules: PeerNetw
     if (link.state === LinkState.closed) return;
     logger.warn({ remote: link.remote, address: link.address, code, reason }, "p2p link closed");
     finish(link);
-    link.socket.destroy();
+    link.channel.destroy();
   }
 
   function onClose(link: Link): void {
@@ -530,28 +540,15 @@ export function createPeerNetwork(options: PeerNetworkOptions, modules: PeerNetw
   function dial(target: DialTarget): void {
     if (!running || target.link) return;
     if (target.address !== undefined && active.has(target.address)) return;
-    const socket = tls.connect({
-      ...tlsOptions,
-      host: target.host,
-      port: target.port,
-      // Trust comes from the Hello, not from a certificate authority.
-      rejectUnauthorized: false,
-      checkServerIdentity: () => undefined,
-    });
-    const link = createLink(socket, LinkDirection.outbound, target);
-    target.link = link;
-    socket.once("secureConnect", () => onSecure(link));
+    target.link = createLink(LinkDirection.outbound, target, `${target.host}:${target.port}`, (events) =>
+      transport.dial(target.host, target.port, events),
+    );
   }
 
-  function accept(raw: net.Socket): void {
-    const socket = new tls.TLSSocket(raw, {
-      isServer: true,
-      secureContext,
-      requestCert: true,
-      rejectUnauthorized: false,
-    });
-    const link = createLink(socket, LinkDirection.inbound, undefined);
-    socket.once("secure", () => onSecure(link));
+  function accept(socket: net.Socket): void {
+    createLink(LinkDirection.inbound, undefined, `${socket.remoteAddress}:${socket.remotePort}`, (events) =>
+      transport.accept(socket, events),
+    );
   }
 
   function addTarget(peer: StaticPeer): DialTarget {
@@ -595,7 +592,7 @@ export function createPeerNetwork(options: PeerNetworkOptions, modules: PeerNetw
     }
     link.queuedBytes += frame.length;
     link.queuedFrames++;
-    link.socket.write(frame, () => {
+    link.channel.write(frame, () => {
       link.queuedBytes -= frame.length;
       link.queuedFrames--;
     });
@@ -659,8 +656,8 @@ export function createPeerNetwork(options: PeerNetworkOptions, modules: PeerNetw
       return [...active.values()].map((link) => ({
         address: link.address!,
         direction: link.direction,
-        remoteHost: link.socket.remoteAddress ?? "",
-        remotePort: link.socket.remotePort ?? 0,
+        remoteHost: link.channel.remoteAddress ?? "",
+        remotePort: link.channel.remotePort ?? 0,
         queuedBytes: link.queuedBytes,
         queuedFrames: link.queuedFrames,
         droppedFrames: link.droppedFrames,
@@ -700,6 +697,7 @@ const POLICY_REFUSALS: ReadonlySet<P2PErrorCode> = new Set<P2PErrorCode>([
   "certificate-not-yet-valid",
   "certificate-revoked",
   "unknown-org",
+  "record-limit",
 ]);
 
 /** Options with `undefined` values removed, so they do not override the defaults. */

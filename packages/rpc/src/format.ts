@@ -78,6 +78,8 @@ export interface RPCTransaction {
   readonly r: Hex;
   readonly s: Hex;
   readonly yParity?: Hex;
+  /** Type 0x53 (SM2) only: the signer's public key, 64 bytes `x ‖ y`. */
+  readonly publicKey?: Hex;
 }
 
 export interface RPCLog {
@@ -188,8 +190,9 @@ export function effectiveGasPrice(tx: SignedTx, baseFeePerGas: bigint): bigint {
  */
 export function formatTransaction(tx: SignedTx, from: Uint8Array, position?: TxPosition): RPCTransaction {
   const typed = tx.type !== 0;
+  const feeMarket = tx.type === 2 || tx.type === 0x53;
   let gasPrice = tx.gasPrice;
-  if (tx.type === 2) gasPrice = position ? effectiveGasPrice(tx, position.baseFeePerGas) : tx.maxFeePerGas;
+  if (feeMarket) gasPrice = position ? effectiveGasPrice(tx, position.baseFeePerGas) : tx.maxFeePerGas;
   return {
     hash: hex(tx.hash),
     nonce: quantity(tx.nonce),
@@ -201,7 +204,7 @@ export function formatTransaction(tx: SignedTx, from: Uint8Array, position?: TxP
     value: quantity(tx.value),
     gas: quantity(tx.gasLimit),
     gasPrice: quantity(gasPrice),
-    ...(tx.type === 2
+    ...(feeMarket
       ? { maxFeePerGas: quantity(tx.maxFeePerGas), maxPriorityFeePerGas: quantity(tx.maxPriorityFeePerGas) }
       : {}),
     input: hex(tx.data),
@@ -219,6 +222,7 @@ export function formatTransaction(tx: SignedTx, from: Uint8Array, position?: TxP
     r: quantity(tx.r),
     s: quantity(tx.s),
     ...(typed ? { yParity: quantity(tx.yParity) } : {}),
+    ...(tx.publicKey === undefined ? {} : { publicKey: hex(tx.publicKey) }),
   };
 }
 

@@ -20,7 +20,13 @@ export interface TestNetwork {
  * temporary folder.
  */
 export async function createTestNetwork(
-  options: { blockIntervalMs?: number; chainId?: number; validators?: number; gasLimit?: bigint } = {},
+  options: {
+    blockIntervalMs?: number;
+    chainId?: number;
+    validators?: number;
+    gasLimit?: bigint;
+    crypto?: "ecdsa" | "sm";
+  } = {},
 ): Promise<TestNetwork> {
   const dir = mkdtempSync(join(tmpdir(), "charter-test-"));
   const chainId = options.chainId ?? 7345;
@@ -34,6 +40,7 @@ export async function createTestNetwork(
     // keeps concurrent test networks apart.
     p2pPortBase: 32_000 + Math.floor(Math.random() * 2_000) * 10,
     ...(options.gasLimit === undefined ? {} : { gasLimit: options.gasLimit }),
+    ...(options.crypto === undefined ? {} : { crypto: options.crypto }),
   });
   return { layout, chainId };
 }

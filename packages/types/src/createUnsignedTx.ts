@@ -10,13 +10,13 @@ export interface CreateUnsignedTxParameters {
   readonly to?: Uint8Array | null;
   readonly value?: bigint;
   readonly data?: Uint8Array;
-  /** Types 1 and 2 only. */
+  /** Types 1, 2 and 0x53 only. */
   readonly accessList?: readonly AccessListItem[];
   /** Types 0 and 1 only; 0 if omitted, since gas is free on Charter. */
   readonly gasPrice?: bigint;
-  /** Type 2 only; 0 if omitted. */
+  /** Types 2 and 0x53 only; 0 if omitted. */
   readonly maxFeePerGas?: bigint;
-  /** Type 2 only; 0 if omitted. */
+  /** Types 2 and 0x53 only; 0 if omitted. */
   readonly maxPriorityFeePerGas?: bigint;
 }
 
@@ -46,11 +46,11 @@ export function createUnsignedTx(parameters: CreateUnsignedTxParameters): Unsign
       "A legacy transaction cannot carry an access list; use type 1 or 2.",
     );
   }
-  if (type === TxType.feeMarket) {
+  if (type === TxType.feeMarket || type === TxType.sm2) {
     if (parameters.gasPrice !== undefined) {
       throw new CodecError(
         "invalid-value",
-        "A type-2 transaction takes maxFeePerGas and maxPriorityFeePerGas, not gasPrice.",
+        `A type-${type} transaction takes maxFeePerGas and maxPriorityFeePerGas, not gasPrice.`,
       );
     }
     const maxFeePerGas = parameters.maxFeePerGas ?? 0n;

@@ -8,7 +8,10 @@ import { CharterError } from "@charter/utils";
 export type TxDecodeErrorCode =
   /** Larger than `TxLimits.txBytesMax`; checked before any decoding. */
   | "oversized"
-  /** Not a legacy RLP list, and not an EIP-2718 envelope of type 1 or 2. */
+  /**
+   * Not a legacy RLP list, and not an EIP-2718 envelope of type 1, 2 or 0x53; or a type the chain's suite does
+   * not sign (0x53 on an `ecdsa` chain, 0-2 on an `sm` chain).
+   */
   | "invalid-type"
   /** Bad RLP, wrong field count, non-canonical integer, wrong field length, a limit exceeded, trailing bytes. */
   | "malformed"

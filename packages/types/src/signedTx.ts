@@ -34,6 +34,7 @@ export function signedTx(
     yParity: signature.yParity,
     r: signature.r,
     s: signature.s,
+    ...(signature.publicKey === undefined ? {} : { publicKey: signature.publicKey }),
     v: derived.v,
     raw: derived.raw,
     hash: derived.hash,

@@ -23,6 +23,9 @@ const NO_ACCESS_LIST: readonly AccessListItem[] = Object.freeze([]);
 const UINT256_BYTES = 32;
 const UINT64_BYTES = 8;
 const SIGNATURE_BYTES = 65;
+/** An SM2 signature `r ‖ s`, and the public key `x ‖ y` a type-0x53 transaction carries. */
+const SM2_SIGNATURE_BYTES = 64;
+const SM2_PUBLIC_KEY_BYTES = 64;
 /** Legacy `v` under EIP-155 is `chainId * 2 + 35 + yParity`; 27 and 28 are the unprotected pre-EIP-155 values. */
 const EIP155_V_OFFSET = 35n;
 const UNPROTECTED_V = [27n, 28n];
@@ -47,14 +50,17 @@ interface ParsedTx {
   readonly r: Uint8Array;
   readonly s: Uint8Array;
   readonly v: bigint;
+  /** Type 0x53 only. */
+  readonly publicKey?: Uint8Array;
   readonly signingPayload: Uint8Array;
 }
 
 /**
  * Decodes and checks an untrusted serialised transaction (`eth_sendRawTransaction`, p2p gossip, a block body):
- * EIP-2718 types 0 (legacy, EIP-155 replay protection required), 1 (EIP-2930) and 2 (EIP-1559). The size is
- * checked before any decoding, every field against its format, the chain id against `options.chainId`, and the
- * signature values against the suite's canonical form; the sender is not recovered (see `toVerifiedTx`). Fees
+ * EIP-2718 types 0 (legacy, EIP-155 replay protection required), 1 (EIP-2930) and 2 (EIP-1559) on an `ecdsa`
+ * chain, type 0x53 (SM2) on an `sm` chain. The size is checked before any decoding, the type against the suite,
+ * every field against its format, the chain id against `options.chainId`, and the signature values against the
+ * suite's canonical form; the sender is not recovered (see `toVerifiedTx`). Fees
  * come back normalised as `UnsignedTx` describes. Throws `TxDecodeError`; docs/spec/encoding.md lists every rule.
  *
  * @example
@@ -70,6 +76,7 @@ export function decodeTx(raw: Uint8Array, options: DecodeTxOptions): SignedTx {
     );
   }
   const type = envelopeType(raw);
+  checkTypeForSuite(type, options.suite);
   // An own copy, because callers may hand in a pooled network buffer that is reused after this call returns.
   const bytes = new Uint8Array(raw);
   let parsed: ParsedTx;
@@ -79,7 +86,7 @@ export function decodeTx(raw: Uint8Array, options: DecodeTxOptions): SignedTx {
     if (error instanceof CodecError) throw new TxDecodeError("malformed", error.message, { cause: error });
     throw error;
   }
-  const { unsigned, yParity, r, s, v, signingPayload } = parsed;
+  const { unsigned, yParity, r, s, v, publicKey, signingPayload } = parsed;
   if (unsigned.chainId !== options.chainId) {
     throw new TxDecodeError("invalid-chain-id", TxDecodeMessage.invalidChainId);
   }
@@ -87,27 +94,51 @@ export function decodeTx(raw: Uint8Array, options: DecodeTxOptions): SignedTx {
     throw new TxDecodeError("tip-above-fee-cap", TxDecodeMessage.tipAboveFeeCap);
   }
   if (yParity > 1n) throw new TxDecodeError("invalid-signature", TxDecodeMessage.invalidSignature);
-  const signature = new Uint8Array(SIGNATURE_BYTES);
+  const signature = new Uint8Array(publicKey === undefined ? SIGNATURE_BYTES : SM2_SIGNATURE_BYTES);
   signature.set(r, 32 - r.length);
   signature.set(s, 64 - s.length);
-  signature[64] = Number(yParity);
+  if (publicKey === undefined) signature[64] = Number(yParity);
   if (!options.suite.isCanonicalSignature(signature)) {
     throw new TxDecodeError("invalid-signature", TxDecodeMessage.invalidSignature);
   }
   return signedTx(
     unsigned,
-    { yParity: Number(yParity), r: bytesToBigint(r), s: bytesToBigint(s) },
+    {
+      yParity: Number(yParity),
+      r: bytesToBigint(r),
+      s: bytesToBigint(s),
+      ...(publicKey === undefined ? {} : { publicKey }),
+    },
     { v, raw: bytes, hash: options.suite.hash(bytes), signingHash: options.suite.hash(signingPayload) },
   );
 }
 
 /**
  * Serialises a signed transaction in its canonical EIP-2718 form: `rlp([fields…, v, r, s])` for legacy,
- * `type ‖ rlp([fields…, yParity, r, s])` for types 1 and 2. Throws `CodecError("invalid-value")` when a field
- * does not fit the format or the fees are not normalised as `UnsignedTx` describes.
+ * `type ‖ rlp([fields…, yParity, r, s])` for types 1 and 2, `0x53 ‖ rlp([fields…, publicKey, r, s])` for SM2.
+ * Throws `CodecError("invalid-value")` when a field does not fit the format or the fees are not normalised as
+ * `UnsignedTx` describes.
  */
 export function encodeTx(tx: UnsignedTx & TxSignature): Uint8Array {
   const fields = unsignedFields(tx);
+  if (tx.type === TxType.sm2) {
+    if (tx.publicKey === undefined) {
+      throw new CodecError(
+        "invalid-value",
+        "Cannot encode a type-0x53 transaction without the signer's publicKey.",
+      );
+    }
+    const publicKey = writeFixedBytes(tx.publicKey, "transaction publicKey", SM2_PUBLIC_KEY_BYTES);
+    const r = writeUint(tx.r, "transaction r", UINT256_BYTES);
+    const s = writeUint(tx.s, "transaction s", UINT256_BYTES);
+    return concatBytes(Uint8Array.of(tx.type), RLP.encode([...fields, publicKey, r, s]));
+  }
+  if (tx.publicKey !== undefined) {
+    throw new CodecError(
+      "invalid-value",
+      `A type-${tx.type} transaction carries no publicKey; only type 0x53 does.`,
+    );
+  }
   if (tx.yParity !== 0 && tx.yParity !== 1) {
     throw new CodecError("invalid-value", `Cannot encode transaction yParity: ${tx.yParity} is not 0 or 1.`);
   }
@@ -125,7 +156,7 @@ export function encodeTx(tx: UnsignedTx & TxSignature): Uint8Array {
 
 /**
  * The bytes a sender signs: EIP-155's `rlp([nonce, gasPrice, gasLimit, to, value, data, chainId, 0, 0])` for
- * legacy, `type ‖ rlp([fields without the signature])` for types 1 and 2.
+ * legacy, `type ‖ rlp([fields without the signature])` for types 1, 2 and 0x53.
  */
 export function txSigningPayload(tx: UnsignedTx): Uint8Array {
   const fields = unsignedFields(tx);
@@ -140,15 +171,38 @@ export function txSigningHash(tx: UnsignedTx, suite: CryptoSuite): Uint8Array {
 
 /**
  * The EIP-2718 type of a serialised transaction. A first byte of 0xc0 or more starts an RLP list, which is a
- * legacy transaction; 0x01 and 0x02 are the typed envelopes Charter accepts. Everything else, including blob
- * (0x03) and set-code (0x04) transactions and byte strings, is refused with the message viem recognises.
+ * legacy transaction; 0x01, 0x02 and 0x53 are the typed envelopes Charter accepts. Everything else, including
+ * blob (0x03) and set-code (0x04) transactions and byte strings, is refused with the message viem recognises.
  */
 function envelopeType(raw: Uint8Array): TxType {
   const first = raw[0];
   if (first === undefined) throw new TxDecodeError("invalid-type", TxDecodeMessage.invalidType);
   if (first >= 0xc0) return TxType.legacy;
-  if (first === TxType.accessList || first === TxType.feeMarket) return first;
+  if (first === TxType.accessList || first === TxType.feeMarket || first === TxType.sm2) return first;
   throw new TxDecodeError("invalid-type", TxDecodeMessage.invalidType);
+}
+
+/**
+ * The suite decides the signature scheme, so it decides the types: an `sm` chain (whose signatures do not
+ * recover) takes only SM2 transactions, an `ecdsa` chain only secp256k1 ones. The message keeps the prefix viem
+ * maps to "transaction type not supported" and says what to do instead.
+ */
+function checkTypeForSuite(type: TxType, suite: CryptoSuite): void {
+  if (suite.recoverable && type === TxType.sm2) {
+    throw new TxDecodeError(
+      "invalid-type",
+      `${TxDecodeMessage.invalidType}: type 0x53 (SM2) transactions are for chains on the sm suite; this chain ` +
+        "uses ecdsa, so sign a type 0, 1 or 2 transaction with a secp256k1 key",
+    );
+  }
+  if (!suite.recoverable && type !== TxType.sm2) {
+    throw new TxDecodeError(
+      "invalid-type",
+      `${TxDecodeMessage.invalidType}: this chain uses the ${suite.name} suite and accepts only type 0x53 ` +
+        `transactions signed with SM2; a type-${type} transaction is secp256k1-signed (use an SM2 account, ` +
+        "e.g. @charter/sdk's privateKeyToSM2Account)",
+    );
+  }
 }
 
 function parseLegacy(bytes: Uint8Array): ParsedTx {
@@ -202,6 +256,7 @@ function parseTyped(bytes: Uint8Array, type: TxType, limits: TxLimits): ParsedTx
       `Malformed transaction: a type-${type} transaction is its type byte followed by an RLP list.`,
     );
   }
+  // Type 0x53 has type 2's field count: the public key takes the place of yParity.
   const fieldCount = type === TxType.accessList ? ACCESS_LIST_FIELD_COUNT : FEE_MARKET_FIELD_COUNT;
   const fields = readList(
     decodeRlp(payload, { depthMax: TYPED_DEPTH_MAX, label: "transaction" }),
@@ -237,7 +292,9 @@ function parseTyped(bytes: Uint8Array, type: TxType, limits: TxLimits): ParsedTx
     data: readBytes(next(), "transaction data"),
     accessList: readAccessList(next(), limits),
   };
-  const yParity = readUint(next(), "transaction yParity", UINT256_BYTES);
+  const publicKey =
+    type === TxType.sm2 ? readFixedBytes(next(), "transaction publicKey", SM2_PUBLIC_KEY_BYTES) : undefined;
+  const yParity = publicKey === undefined ? readUint(next(), "transaction yParity", UINT256_BYTES) : 0n;
   const r = readScalar(next(), "transaction r");
   const s = readScalar(next(), "transaction s");
   return {
@@ -246,6 +303,7 @@ function parseTyped(bytes: Uint8Array, type: TxType, limits: TxLimits): ParsedTx
     r,
     s,
     v: yParity,
+    ...(publicKey === undefined ? {} : { publicKey }),
     signingPayload: concatBytes(Uint8Array.of(type), RLP.encode(fields.slice(0, fieldCount - 3))),
   };
 }
@@ -315,11 +373,12 @@ function unsignedFields(tx: UnsignedTx): Input[] {
       }
       return [chainId, nonce, gasPrice, gasLimit, to, value, tx.data, accessListFields(tx.accessList)];
     }
-    case TxType.feeMarket: {
+    case TxType.feeMarket:
+    case TxType.sm2: {
       if (tx.gasPrice !== tx.maxFeePerGas) {
         throw new CodecError(
           "invalid-value",
-          "Cannot encode a type-2 transaction whose gasPrice differs from its maxFeePerGas; set gasPrice to it.",
+          `Cannot encode a type-${tx.type} transaction whose gasPrice differs from its maxFeePerGas; set gasPrice to it.`,
         );
       }
       if (tx.maxPriorityFeePerGas > tx.maxFeePerGas) {

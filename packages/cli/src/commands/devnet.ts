@@ -2,10 +2,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { DEV_ACCOUNT_COUNT, DEV_MNEMONIC, deriveDevPrivateKeys, loadGenesis } from "@charter/config";
-import { checksumAddress, createEcdsaSuite } from "@charter/crypto";
+import { type CryptoSuiteName, checksumAddress } from "@charter/crypto";
 import { expiryWarnings, parseCertificate, pemToDer, readPEMFile } from "@charter/pki";
 import { bytesToHex } from "@charter/utils";
-import { DEVNET_CHAIN_ID, initNetwork, type NetworkLayout, networkLayout } from "../network.js";
+import { DEVNET_CHAIN_ID, initNetwork, type NetworkLayout, networkLayout, suiteNamed } from "../network.js";
 
 export interface DevnetOptions {
   readonly dir: string;
@@ -13,6 +13,8 @@ export interface DevnetOptions {
   readonly reset: boolean;
   readonly blockIntervalMs: number;
   readonly chainId: number;
+  /** The crypto suite of a new chain (a resumed chain keeps its own). */
+  readonly crypto: CryptoSuiteName;
   readonly json: boolean;
   /** Give up if the network has not committed a block within this time. */
   readonly readyTimeoutMs: number;
@@ -37,6 +39,11 @@ export async function runDevnet(options: DevnetOptions): Promise<void> {
         `note: ${options.dir} holds a network of ${genesis.validators.length} validator(s); resuming it (use --reset to start a new one with ${options.validators})\n`,
       );
     }
+    if (genesis.crypto !== options.crypto) {
+      process.stderr.write(
+        `note: ${options.dir} holds a chain on the ${genesis.crypto} suite; resuming it (use --reset to start a new one on ${options.crypto})\n`,
+      );
+    }
     process.stderr.write(`resuming the devnet in ${layout.dir}\n`);
   } else {
     layout = (
@@ -46,6 +53,7 @@ export async function runDevnet(options: DevnetOptions): Promise<void> {
         validators: options.validators,
         blockIntervalMs: options.blockIntervalMs,
         devAccounts: true,
+        crypto: options.crypto,
       })
     ).layout;
     process.stderr.write(`created a new devnet in ${layout.dir}\n`);
@@ -140,7 +148,7 @@ async function waitForBlocks(
 
 function printBanner(layout: NetworkLayout, json: boolean): void {
   const genesis = loadGenesis(layout.genesisFile);
-  const suite = createEcdsaSuite();
+  const suite = suiteNamed(genesis.crypto);
   const accounts = deriveDevPrivateKeys(DEV_ACCOUNT_COUNT).map((key) => ({
     address: checksumAddress(suite.addressFromPublicKey(suite.publicKeyFromPrivateKey(key))),
     privateKey: bytesToHex(key),
@@ -188,14 +196,19 @@ function printBanner(layout: NetworkLayout, json: boolean): void {
     `Mnemonic: ${DEV_MNEMONIC}`,
     ...accounts.map((a, i) => `  (${i}) ${a.address}  ${a.privateKey}`),
     "",
-    "Committee keys: none yet (committee governance is not in this version).",
+    `Committee keys: the validators' node keys (${layout.dir}/node<i>/node.key); see docs/governance.md`,
     ...(pki
       ? [
           `Certificates: ${pki.dir} (consortium root CA in root/; ${layout.orgs.length === 1 ? "organization org0" : `organizations org0..${layout.orgs.at(-1)!.id}`}, each with its CA,`,
           "              its node's certificate and an admin certificate; node links are authenticated by them, docs/pki.md)",
           `Admin account keys (one per organization): ${layout.pkiDir}/org<i>/admin/account.key`,
         ]
-      : ["Certificates: none (this devnet predates them; add --reset to start a new one that has them)."]),
+      : genesis.crypto === "sm"
+        ? [
+            "Certificates: none (an sm chain has no consortium certificates yet; links run on the SM channel with",
+            "              node keys checked against NodeRegistry, docs/spec/p2p.md)",
+          ]
+        : ["Certificates: none (this devnet predates them; add --reset to start a new one that has them)."]),
     "",
     "ready: blocks are being committed. Press Ctrl-C to stop; run again to resume, or add --reset to start over.",
     "",

@@ -1,6 +1,6 @@
 import { cpus, totalmem } from "node:os";
 import { deriveDevPrivateKeys } from "@charter/config";
-import { createEcdsaSuite, keccak256 } from "@charter/crypto";
+import { type CryptoSuiteName, createEcdsaSuite, createSmSuite, keccak256 } from "@charter/crypto";
 import { CHARTER_VERSION } from "@charter/node";
 import { signTx, TxType } from "@charter/types";
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from "@charter/utils";
@@ -20,6 +20,8 @@ export interface BenchOptions {
   readonly batchSize: number;
   /** Stop waiting for commits this long after the last transaction was sent. */
   readonly drainTimeoutMs: number;
+  /** The suite of the chain under test: transactions are signed as it requires (type 0x53 with SM2 on `sm`). */
+  readonly crypto: CryptoSuiteName;
   readonly log: (line: string) => void;
 }
 
@@ -53,7 +55,7 @@ const TOKEN_ABI = parseAbi([
  * `rate` per second in JSON-RPC batches, and time each one from send to the client seeing its block.
  */
 export async function runBench(options: BenchOptions, topology: string): Promise<BenchReport> {
-  const suite = createEcdsaSuite();
+  const suite = options.crypto === "sm" ? createSmSuite() : createEcdsaSuite();
   const rpc = new BenchRPC(options.rpcUrl);
   const chainId = BigInt(await rpc.call<string>("eth_chainId"));
   const gasLimitPerTx = 100_000n;
@@ -65,7 +67,7 @@ export async function runBench(options: BenchOptions, topology: string): Promise
   const sign = (key: Uint8Array, nonce: bigint, to: Uint8Array | null, data: Uint8Array, gasLimit: bigint) =>
     signTx(
       {
-        type: TxType.feeMarket,
+        type: options.crypto === "sm" ? TxType.sm2 : TxType.feeMarket,
         chainId,
         nonce,
         gasPrice: 0n,
@@ -246,7 +248,7 @@ export async function runBench(options: BenchOptions, topology: string): Promise
       platform: `${process.platform}-${process.arch}`,
     },
     topology,
-    crypto: "ecdsa",
+    crypto: options.crypto,
     targetRate: options.rate,
     sent: signed.length,
     rejected,

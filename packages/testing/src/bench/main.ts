@@ -24,6 +24,7 @@ const { values } = parseArgs({
     batch: { type: "string", default: "100" },
     "block-interval-ms": { type: "string", default: "1000" },
     validators: { type: "string", default: "1" },
+    crypto: { type: "string", default: "ecdsa" },
     out: { type: "string" },
     profile: { type: "boolean", default: false },
     "node-log-level": { type: "string", default: "info" },
@@ -40,6 +41,8 @@ if (values.help) {
   --batch <n>               transactions per JSON-RPC batch (default 100)
   --block-interval-ms <ms>  block interval of the network the benchmark starts (default 1000)
   --validators <n>          validators of the network the benchmark starts, each a separate process (default 1)
+  --crypto <suite>          ecdsa or sm: the suite of the network the benchmark starts, or of the --url node
+                            (default ecdsa)
   --out <file>              where to write the JSON report (default bench-results/bench-<time>.json)
   --profile                 record a CPU profile of the node and summarise where its time goes
   --node-log-level <level>  log level of the nodes the benchmark starts; their logs are kept in the network
@@ -64,6 +67,11 @@ const rate = positive("rate", values.rate);
 const batchSize = positive("batch", values.batch);
 const blockIntervalMs = positive("block-interval-ms", values["block-interval-ms"]);
 const validators = positive("validators", values.validators);
+const crypto = values.crypto;
+if (crypto !== "ecdsa" && crypto !== "sm") {
+  process.stderr.write("error: --crypto must be ecdsa or sm\n");
+  process.exit(2);
+}
 
 const token = compileTestToken("prague");
 let nodes: Awaited<ReturnType<typeof startNodeProcess>>[] = [];
@@ -73,7 +81,7 @@ let wsUrl = values.ws;
 let topology = "external node";
 try {
   if (!rpcUrl) {
-    const network = await createTestNetwork({ blockIntervalMs, validators });
+    const network = await createTestNetwork({ blockIntervalMs, validators, crypto });
     profileDir = values.profile ? mkdtempSync(join(tmpdir(), "charter-profile-")) : undefined;
     nodes = await Promise.all(
       network.layout.nodes.map((n, i) =>
@@ -101,6 +109,7 @@ try {
       rate,
       batchSize,
       drainTimeoutMs: 60_000,
+      crypto,
       log,
     },
     topology,
