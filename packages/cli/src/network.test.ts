@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadNodeConfig } from "@charter/config";
-import { createEcdsaSuite } from "@charter/crypto";
+import { deriveDevPrivateKeys, loadNodeConfig } from "@charter/config";
+import { createEcdsaSuite, createSmSuite } from "@charter/crypto";
 import { parseCertificate, pemToDer, readNodePKIFiles, verifyCertificateChain } from "@charter/pki";
 import { bytesToHex, hexToBytes } from "@charter/utils";
 import { afterAll, describe, expect, it } from "vitest";
@@ -61,5 +61,37 @@ describe("initNetwork", () => {
     await expect(
       initNetwork({ dir, chainId: 99, validators: 3, blockIntervalMs: 500, devAccounts: false }),
     ).rejects.toThrow(/already exists/);
+  });
+
+  it("writes an sm network: SM2 keys with SM3 addresses, a storage key per node, no certificates", async () => {
+    const dir = join(work, "sm");
+    const { layout, genesis } = await initNetwork({
+      dir,
+      chainId: 98,
+      validators: 2,
+      blockIntervalMs: 500,
+      devAccounts: true,
+      crypto: "sm",
+    });
+    expect(genesis.crypto).toBe("sm");
+    expect(existsSync(layout.pkiDir)).toBe(false);
+    const suite = createSmSuite();
+    for (const [i, node] of layout.nodes.entries()) {
+      const config = loadNodeConfig({ file: node.configFile });
+      expect(config.pki).toBeUndefined();
+      const nodeKey = hexToBytes(readFileSync(config.nodeKeyFile, "utf8").trim());
+      const validator = genesis.validators[i]!;
+      expect(validator.publicKey).toBe(bytesToHex(suite.publicKeyFromPrivateKey(nodeKey)));
+      expect(validator.address.toLowerCase()).toBe(
+        bytesToHex(suite.addressFromPublicKey(suite.publicKeyFromPrivateKey(nodeKey))),
+      );
+      const keyFile = config.storage.encryption.keyFile!;
+      expect(keyFile).toBe(join(node.dir, "storage.key"));
+      expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+      expect(readFileSync(keyFile, "utf8").trim()).toMatch(/^(0x)?[0-9a-f]{64}$/);
+    }
+    const [devKey] = deriveDevPrivateKeys(1);
+    const devAddress = bytesToHex(suite.addressFromPublicKey(suite.publicKeyFromPrivateKey(devKey!)));
+    expect(Object.keys(genesis.alloc).map((a) => a.toLowerCase())).toContain(devAddress);
   });
 });
