@@ -17,7 +17,10 @@ export interface DefineCharterChainParameters<crypto extends CryptoSuiteName = C
   readonly crypto: crypto;
   /** Default Ether (ETH, 18 decimals): gas is free on Charter, so it is only a label in wallets. */
   readonly nativeCurrency?: ChainNativeCurrency;
-  /** Contracts viem looks up on the chain, e.g. `{ multicall3: { address } }` once one is deployed. */
+  /**
+   * Contracts viem looks up on the chain. Default: Multicall3 at its usual address, where every Charter genesis
+   * predeploys it, so viem's `multicall` and batched reads work.
+   */
   readonly contracts?: { readonly multicall3?: ChainContract };
 }
 
@@ -32,6 +35,9 @@ type ChainNativeCurrency = Chain["nativeCurrency"];
 export const charterSMSerializers = {
   transaction: serializeSM2Transaction,
 } as const satisfies ChainSerializers;
+
+/** Predeployed in every Charter genesis (packages/execution/src/predeploys.ts). */
+const MULTICALL3_ADDRESS = "0xcA11bde05977b3631167028862bE2a173976CA11";
 
 const ETHER: ChainNativeCurrency = { name: "Ether", symbol: "ETH", decimals: 18 };
 
@@ -53,7 +59,7 @@ function baseChain<crypto extends CryptoSuiteName>(parameters: DefineCharterChai
     rpcUrls: {
       default: { http: [rpcUrl], ...(webSocketUrl === undefined ? {} : { webSocket: [webSocketUrl] }) },
     },
-    ...(parameters.contracts === undefined ? {} : { contracts: parameters.contracts }),
+    contracts: parameters.contracts ?? { multicall3: { address: MULTICALL3_ADDRESS } },
     custom: { charter: { crypto } } as CharterChainCustom<crypto>,
   };
 }

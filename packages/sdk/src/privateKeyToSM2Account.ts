@@ -54,7 +54,10 @@ export interface PrivateKeyToSM2AccountOptions {
  * const wallet = createWalletClient({ account, chain, transport: http() });
  * const hash = await wallet.sendTransaction({ to: "0x…", value: 1n });
  */
-export function privateKeyToSM2Account(privateKey: Hex, options: PrivateKeyToSM2AccountOptions = {}): SM2Account {
+export function privateKeyToSM2Account(
+  privateKey: Hex,
+  options: PrivateKeyToSM2AccountOptions = {},
+): SM2Account {
   const key = sm2PrivateKeyToBytes(privateKey);
   const suite = createSmSuite();
   const publicKey = suite.publicKeyFromPrivateKey(key);

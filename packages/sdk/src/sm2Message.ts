@@ -78,7 +78,8 @@ export function signSM2Digest(digest: Hex, privateKey: Uint8Array, publicKey: Ui
  * parseSM2MessageSignature(signature)?.address; // "0x…"
  */
 export function parseSM2MessageSignature(signature: Hex): SM2MessageSignature | null {
-  if (!isHex(signature, { strict: true }) || signature.length !== 2 + 2 * SM2_MESSAGE_SIGNATURE_BYTES) return null;
+  if (!isHex(signature, { strict: true }) || signature.length !== 2 + 2 * SM2_MESSAGE_SIGNATURE_BYTES)
+    return null;
   const bytes = hexToBytes(signature);
   const publicKey = concatBytes([Uint8Array.of(0x04), bytes.subarray(SM2_SIGNATURE_BYTES)]);
   let address: Uint8Array;
@@ -107,7 +108,10 @@ function signerOfDigest(digest: Hex, signature: Hex): Address | null {
 
 function sameAddress(address: Address, signer: Address | null): boolean {
   if (!isAddress(address, { strict: false })) {
-    throw new CharterSDKError("invalid-argument", `${String(address)} is not an address (0x and 40 hex digits).`);
+    throw new CharterSDKError(
+      "invalid-argument",
+      `${String(address)} is not an address (0x and 40 hex digits).`,
+    );
   }
   return signer !== null && signer.toLowerCase() === address.toLowerCase();
 }

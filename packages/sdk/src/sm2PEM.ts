@@ -119,9 +119,7 @@ export function sm2PrivateKeyFromPEM(pem: string): Hex {
   }
   const blocks = [...pem.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g)];
   const labels = blocks.map((block) => block[1]!);
-  const block = blocks.find((candidate) =>
-    [PKCS8_LABEL, SEC1_LABEL, SEC1_SM2_LABEL].includes(candidate[1]!),
-  );
+  const block = blocks.find((candidate) => [PKCS8_LABEL, SEC1_LABEL, SEC1_SM2_LABEL].includes(candidate[1]!));
   if (block === undefined) {
     if (labels.includes("ENCRYPTED PRIVATE KEY")) {
       throw invalid(
@@ -177,7 +175,11 @@ function readPKCS8(der: Uint8Array): Uint8Array {
     const what = algorithmOid === EC_PUBLIC_KEY_OID ? (curveOid ?? "an unnamed curve") : algorithmOid;
     throw invalid(`The PKCS#8 key is ${describeOid(what)}, not SM2 (curve OID ${SM2_CURVE_OID}).`);
   }
-  const d = readECPrivateKey(info.read(DERTag.octetString, "privateKey").content, "PKCS#8 ECPrivateKey", false);
+  const d = readECPrivateKey(
+    info.read(DERTag.octetString, "privateKey").content,
+    "PKCS#8 ECPrivateKey",
+    false,
+  );
   // Attributes [0] and, in version 2, the public key [1] IMPLICIT BIT STRING may follow; they add nothing here.
   info.readOptional(DERTag.context0, "attributes");
   info.readOptional(0x81, "publicKey");
@@ -202,7 +204,8 @@ function readECPrivateKey(der: Uint8Array, label: string, standalone: boolean): 
   const parameters = key.readOptional(DERTag.context0, "parameters");
   if (parameters !== undefined) {
     const curve = new DERReader(parameters.content, `${label} parameters`);
-    const oid = curve.peekTag() === DERTag.objectIdentifier ? curve.read(DERTag.objectIdentifier, "curve") : undefined;
+    const oid =
+      curve.peekTag() === DERTag.objectIdentifier ? curve.read(DERTag.objectIdentifier, "curve") : undefined;
     if (oid === undefined) {
       throw invalid(
         `The ${standalone ? "SEC1" : "PKCS#8"} key spells out explicit curve parameters; only the named SM2 curve ` +

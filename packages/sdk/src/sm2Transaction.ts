@@ -65,9 +65,11 @@ const TYPES_ACCEPTED: readonly (string | undefined)[] = [
 /**
  * The `@charter/types` form of a viem transaction, as type 0x53. Fees map as Charter normalises them: a
  * `legacy`/`eip2930`-shaped transaction's `gasPrice` becomes both `maxFeePerGas` and `maxPriorityFeePerGas`;
- * missing numbers are 0 and missing data empty, as viem's own serializer treats them. Throws
+ * an `eip1559`/`sm2` one keeps its fee caps (and ignores a `gasPrice`, which on a fetched transaction is the price it
+ * paid); missing numbers are 0 and missing data empty, as viem's own serializer treats them. Throws
  * `CharterSDKError("invalid-transaction")` without a `chainId`, for blob (eip4844) or set-code (eip7702)
- * transactions, for `gasPrice` next to EIP-1559 fees, and for malformed fields.
+ * transactions, for `gasPrice` next to fee caps on an untyped, legacy or eip2930 transaction, and for malformed
+ * fields.
  *
  * @example
  * toSM2UnsignedTx({ chainId: 7345, nonce: 0, gas: 21_000n, to, value: 1n }).type; // 0x53
@@ -101,8 +103,16 @@ export function toSM2UnsignedTx(transaction: SM2TransactionSerializable): Unsign
   if (!Number.isSafeInteger(chainId) || chainId < 0) {
     throw invalid(`The chainId ${String(chainId)} is not a non-negative integer.`);
   }
-  if (gasPrice !== undefined && (maxFeePerGas !== undefined || maxPriorityFeePerGas !== undefined)) {
-    throw invalid("Give either gasPrice or maxFeePerGas/maxPriorityFeePerGas, not both.");
+  const hasFeeCaps = maxFeePerGas !== undefined || maxPriorityFeePerGas !== undefined;
+  // An eip1559/sm2 transaction's gasPrice, if any, is what a mined one paid (as getTransaction returns it); it is
+  // not part of what was signed. For the other types, and untyped objects, the two kinds of fee must not mix.
+  const feeMarket = type === "eip1559" || type === SM2_TRANSACTION_TYPE;
+  if (!feeMarket && gasPrice !== undefined && hasFeeCaps) {
+    throw invalid(
+      type === undefined
+        ? "Give either gasPrice or maxFeePerGas/maxPriorityFeePerGas, not both."
+        : `A "${type}" transaction takes gasPrice, not maxFeePerGas or maxPriorityFeePerGas.`,
+    );
   }
   const to = transaction.to;
   if (to !== undefined && to !== null && !isAddress(to, { strict: false })) {
@@ -116,8 +126,9 @@ export function toSM2UnsignedTx(transaction: SM2TransactionSerializable): Unsign
   if (!Number.isSafeInteger(nonce) || nonce < 0) {
     throw invalid(`The nonce ${String(nonce)} is not a non-negative integer.`);
   }
-  const feeCap = gasPrice ?? maxFeePerGas ?? 0n;
-  const tip = gasPrice ?? maxPriorityFeePerGas ?? 0n;
+  const legacyFees = !feeMarket && gasPrice !== undefined;
+  const feeCap = (legacyFees ? gasPrice : maxFeePerGas) ?? 0n;
+  const tip = (legacyFees ? gasPrice : maxPriorityFeePerGas) ?? 0n;
   return {
     type: TxType.sm2,
     chainId: BigInt(chainId),

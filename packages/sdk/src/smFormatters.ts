@@ -52,12 +52,21 @@ export type CharterSMTransaction<isPending extends boolean = boolean> = OneOf<
 export type CharterSMRpcBlock<
   blockTag extends BlockTag = BlockTag,
   includeTransactions extends boolean = boolean,
-> = RpcBlock<blockTag, includeTransactions, CharterSMRpcTransaction<blockTag extends "pending" ? true : false>>;
+> = RpcBlock<
+  blockTag,
+  includeTransactions,
+  CharterSMRpcTransaction<blockTag extends "pending" ? true : false>
+>;
 
 export type CharterSMBlock<
   includeTransactions extends boolean = boolean,
   blockTag extends BlockTag = BlockTag,
-> = Block<bigint, includeTransactions, blockTag, CharterSMTransaction<blockTag extends "pending" ? true : false>>;
+> = Block<
+  bigint,
+  includeTransactions,
+  blockTag,
+  CharterSMTransaction<blockTag extends "pending" ? true : false>
+>;
 
 /**
  * The part of a transaction viem's own formatter gets wrong for type 0x53: it knows no name for the type (it
@@ -93,9 +102,9 @@ export const charterSMFormatters = {
   }),
   transactionReceipt: /*#__PURE__*/ defineTransactionReceipt({
     format(args: RpcTransactionReceipt): TransactionReceipt {
-      return ((args.type as string) === SM2_TRANSACTION_TYPE_HEX
-        ? { type: SM2_TRANSACTION_TYPE }
-        : {}) as TransactionReceipt;
+      return (
+        (args.type as string) === SM2_TRANSACTION_TYPE_HEX ? { type: SM2_TRANSACTION_TYPE } : {}
+      ) as TransactionReceipt;
     },
   }),
 } as const satisfies ChainFormatters;
