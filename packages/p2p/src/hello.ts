@@ -3,14 +3,16 @@ import { bytesToHex, concatBytes, utf8ToBytes } from "@charter/utils";
 import { P2PError } from "./errors.js";
 
 /**
- * The Hello binds a node's long-term key to one TLS session. It signs the TLS exporter value of this session,
- * so it cannot be replayed on another session or relayed by a man in the middle (whose two sessions have
- * different exporters), and the fingerprint of the certificate the signer saw on the other side, so each side's
- * Hello differs and cannot be reflected back at its sender.
+ * The Hello binds a node's long-term key to one session: TLS 1.3 on an `ecdsa` chain, the SM channel on an `sm`
+ * chain. It signs the session's exporter value (the TLS exporter, or the SM channel's exporter secret), so it
+ * cannot be replayed on another session or relayed by a man in the middle (whose two sessions have different
+ * exporters), and the fingerprint of what the signer saw on the other side (the peer's TLS certificate, or SM3 of
+ * its ChannelHello, which holds its ephemeral key), so each side's Hello differs and cannot be reflected back at
+ * its sender.
  */
 export const HELLO_VERSION = 1;
 export const HELLO_DOMAIN = utf8ToBytes("charter/v1/p2p-hello");
-/** RFC 8446 §7.5 exporter label; a private label must start with "EXPORTER". */
+/** RFC 8446 §7.5 exporter label (TLS links); a private label must start with "EXPORTER". */
 export const HELLO_EXPORTER_LABEL = "EXPORTER-charter-p2p-hello";
 export const HELLO_EXPORTER_BYTES = 32;
 const CHAIN_ID_BYTES = 8;
@@ -99,7 +101,10 @@ export function verifyHello(options: {
   readonly publicKeyBytes: number;
   readonly chainId: bigint;
   readonly exporter: Uint8Array;
-  /** The fingerprint of this node's own certificate: the peer signed the certificate it saw. */
+  /**
+   * The fingerprint of this node's own certificate (SM channel: SM3 of its own ChannelHello): the peer signed the
+   * one it saw.
+   */
   readonly ownCertificateFingerprint: Uint8Array;
 }): { readonly address: string; readonly publicKey: Uint8Array } {
   const { suite, chainId } = options;
@@ -114,7 +119,7 @@ export function verifyHello(options: {
   if (!suite.verify(digest, hello.signature, hello.publicKey)) {
     throw new P2PError(
       "bad-signature",
-      "The Hello signature does not verify for this TLS session; it is forged, replayed or relayed.",
+      "The Hello signature does not verify for this session; it is forged, replayed or relayed.",
     );
   }
   return { address: bytesToHex(suite.addressFromPublicKey(hello.publicKey)), publicKey: hello.publicKey };

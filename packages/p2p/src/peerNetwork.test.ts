@@ -1,5 +1,6 @@
+import net from "node:net";
 import tls from "node:tls";
-import { createEcdsaSuite } from "@charter/crypto";
+import { type CryptoSuite, createEcdsaSuite, createSmSuite } from "@charter/crypto";
 import { bytesToHex } from "@charter/utils";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
@@ -12,6 +13,7 @@ import {
   type PeerNetwork,
   type PeerNetworkOptions,
 } from "./peerNetwork.js";
+import { CHANNEL_HELLO_BYTES, ChannelRole, SMChannel } from "./smChannel.js";
 
 const suite = createEcdsaSuite();
 const CHAIN_ID = 4242n;
@@ -40,6 +42,7 @@ async function startNode(
   nodeKey: Uint8Array,
   allowed: (address: string) => boolean,
   options: Partial<PeerNetworkOptions> = {},
+  nodeSuite: CryptoSuite = suite,
 ): Promise<TestNode> {
   const network = createPeerNetwork(
     {
@@ -50,7 +53,7 @@ async function startNode(
       reconnectDelayMsMax: 200,
       ...options,
     },
-    { isAllowed: allowed, suite, random: () => 0.5 },
+    { isAllowed: allowed, suite: nodeSuite, random: () => 0.5 },
   );
   const node: TestNode = { network, port: 0, messages: [], up: [], down: [], misbehavior: [] };
   network.onMessage((from, type, payload) => node.messages.push({ from, type, payload: payload.slice() }));
@@ -400,6 +403,305 @@ describe("peer network over real sockets", () => {
       { numRuns: 40 },
     );
     expect(a.network.peers()).toEqual([]);
+  });
+});
+
+const smSuite = createSmSuite();
+
+function newSMKey() {
+  const key = smSuite.generatePrivateKey();
+  return { key, address: bytesToHex(smSuite.addressFromPublicKey(smSuite.publicKeyFromPrivateKey(key))) };
+}
+
+const startSMNode = (
+  nodeKey: Uint8Array,
+  allowed: (address: string) => boolean,
+  options: Partial<PeerNetworkOptions> = {},
+) => startNode(nodeKey, allowed, options, smSuite);
+
+const closers: (() => void)[] = [];
+afterEach(() => {
+  for (const close of closers.splice(0)) close();
+});
+
+async function listenOn(onSocket: (socket: net.Socket) => void): Promise<number> {
+  const server = net.createServer(onSocket);
+  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
+  closers.push(() => server.close());
+  const bound = server.address();
+  return typeof bound === "object" && bound ? bound.port : 0;
+}
+
+/**
+ * A TCP relay in front of `targetPort` that records every byte in both directions; `tamper`, if given, may alter
+ * a chunk going to the target.
+ */
+async function startRelay(targetPort: number, tamper?: (chunk: Buffer) => Buffer) {
+  const wire = { toTarget: [] as Buffer[], fromTarget: [] as Buffer[] };
+  const port = await listenOn((client) => {
+    const upstream = net.connect({ host: HOST, port: targetPort });
+    for (const socket of [client, upstream]) socket.on("error", () => {});
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+    client.on("data", (chunk: Buffer) => {
+      wire.toTarget.push(Buffer.from(chunk));
+      upstream.write(tamper ? tamper(chunk) : chunk);
+    });
+    upstream.on("data", (chunk: Buffer) => {
+      wire.fromTarget.push(Buffer.from(chunk));
+      client.write(chunk);
+    });
+    closers.push(() => client.destroy());
+  });
+  return { port, wire };
+}
+
+/** An SM channel dialled by the test, which then sends a Hello of its making and records what it receives. */
+interface RawSMPeer {
+  readonly socket: net.Socket;
+  readonly channel: SMChannel;
+  readonly frames: Frame[];
+  readonly helloSent: Uint8Array;
+  closed: boolean;
+}
+
+async function rawSMConnect(
+  port: number,
+  hello: (session: { exporter: Uint8Array; peerFingerprint: Uint8Array }) => Uint8Array,
+): Promise<RawSMPeer> {
+  const decoder = createFrameDecoder();
+  const frames: Frame[] = [];
+  let secure = false;
+  let closed = false;
+  const socket = net.connect({ host: HOST, port });
+  const channel = new SMChannel(socket, ChannelRole.dialer, {
+    secure: () => {
+      secure = true;
+    },
+    data: (chunk) => {
+      decoder.push(chunk);
+      for (let frame = decoder.next(1 << 24); frame; frame = decoder.next(1 << 24)) frames.push(frame);
+    },
+    error: () => {},
+    close: () => {
+      closed = true;
+      if (peer) peer.closed = true;
+    },
+  });
+  let peer: RawSMPeer | undefined;
+  closers.push(() => channel.destroy());
+  await waitFor(() => secure || closed, "the SM channel");
+  const helloSent = hello(channel.session());
+  peer = { socket, channel, frames, helloSent, closed };
+  channel.write(encodeFrame(0, helloSent));
+  return peer;
+}
+
+function honestSMHello(nodeKey: Uint8Array) {
+  return (session: { exporter: Uint8Array; peerFingerprint: Uint8Array }) =>
+    createHello({
+      suite: smSuite,
+      nodeKey,
+      chainId: CHAIN_ID,
+      exporter: session.exporter,
+      peerCertificateFingerprint: session.peerFingerprint,
+    });
+}
+
+describe("peer network on an sm chain (SM channel)", () => {
+  it("links sm nodes over the SM channel, carries frames both ways, none of them in the clear, and admits by the registry", async () => {
+    const [ka, kb, outsider] = [newSMKey(), newSMKey(), newSMKey()];
+    const isAllowed = (address: string) => address !== outsider.address;
+    const a = await startSMNode(ka.key, isAllowed);
+    const relay = await startRelay(a.port);
+    const b = await startSMNode(kb.key, isAllowed, { peers: [{ host: HOST, port: relay.port }] });
+    const d = await startSMNode(outsider.key, () => true, { peers: [{ host: HOST, port: a.port }] });
+    await waitFor(() => a.up.length === 1 && b.up.length === 1, "the link");
+    expect(a.up).toEqual([kb.address]);
+    expect(b.up).toEqual([ka.address]);
+    expect(a.network.peers()[0]).toMatchObject({
+      address: kb.address,
+      direction: "inbound",
+      remoteHost: HOST,
+    });
+
+    const secret = new Uint8Array(1024).map((_, i) => (i * 7 + 3) & 0xff);
+    expect(b.network.send(ka.address, 7, secret)).toBe(true);
+    expect(a.network.send(kb.address, 8, secret)).toBe(true);
+    await waitFor(() => a.messages.length === 1 && b.messages.length === 1, "delivery");
+    expect(a.messages).toEqual([{ from: kb.address, type: 7, payload: secret }]);
+    expect(b.messages).toEqual([{ from: ka.address, type: 8, payload: secret }]);
+
+    // What an observer of the TCP stream sees: the SM channel (not TLS), and neither the payload nor the node keys.
+    for (const captured of [Buffer.concat(relay.wire.toTarget), Buffer.concat(relay.wire.fromTarget)]) {
+      expect(captured.subarray(0, 4).toString("latin1")).toBe("chsm");
+      expect(captured.length).toBeGreaterThan(secret.length);
+      expect(captured.indexOf(secret.subarray(0, 16))).toBe(-1);
+      for (const key of [ka.key, kb.key]) {
+        expect(captured.indexOf(smSuite.publicKeyFromPrivateKey(key).subarray(1, 17))).toBe(-1);
+      }
+    }
+
+    // The outsider's Hello is refused, as policy, and it never sees the listener's Hello.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(d.up).toEqual([]);
+    expect(a.up).toEqual([kb.address]);
+    expect(a.misbehavior).toEqual([]);
+    expect(b.misbehavior).toEqual([]);
+  });
+
+  it("closes and reports an authenticated link whose records are altered in transit, then redials", async () => {
+    const [ka, kb] = [newSMKey(), newSMKey()];
+    let tamperNext = false;
+    const a = await startSMNode(ka.key, () => true);
+    const relay = await startRelay(a.port, (chunk) => {
+      if (!tamperNext) return chunk;
+      tamperNext = false;
+      const copy = Buffer.from(chunk);
+      copy[copy.length - 1]! ^= 0x01; // a bit of the last record's tag
+      return copy;
+    });
+    const b = await startSMNode(kb.key, () => true, { peers: [{ host: HOST, port: relay.port }] });
+    await waitFor(() => a.up.length === 1 && b.up.length === 1, "the link");
+    tamperNext = true;
+    expect(b.network.send(ka.address, 3, bytes("altered on the way"))).toBe(true);
+    await waitFor(() => a.down.length === 1 && b.down.length === 1, "the link to close");
+    expect(a.messages).toEqual([]);
+    expect(a.misbehavior).toEqual([expect.objectContaining({ address: kb.address, code: "record-bad-tag" })]);
+    // B redials through the relay, which no longer tampers.
+    await waitFor(() => a.up.length === 2 && b.up.length === 2, "the new link");
+    b.network.send(ka.address, 3, bytes("intact"));
+    await waitFor(() => a.messages.length === 1, "delivery");
+    expect(text(a.messages[0]!.payload)).toBe("intact");
+  });
+
+  it("does not link an ecdsa node with an sm node; both refuse cleanly and keep working", async () => {
+    const [ke, ks] = [newKey(), newSMKey()];
+    const e = await startNode(ke.key, () => true);
+    const s = await startSMNode(ks.key, () => true);
+    e.network.connect(undefined, HOST, s.port);
+    s.network.connect(undefined, HOST, e.port);
+    // Long enough for several redials each way.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(e.up).toEqual([]);
+    expect(s.up).toEqual([]);
+    // An unauthenticated connection failing its handshake is not misbehavior on either side.
+    expect(e.misbehavior).toEqual([]);
+    expect(s.misbehavior).toEqual([]);
+    const e2 = newKey();
+    const s2 = newSMKey();
+    await startNode(e2.key, () => true, { peers: [{ host: HOST, port: e.port }] });
+    await startSMNode(s2.key, () => true, { peers: [{ host: HOST, port: s.port }] });
+    await waitFor(() => e.up.includes(e2.address) && s.up.includes(s2.address), "links of each kind");
+  });
+
+  it("refuses a Hello relayed by a man in the middle and one replayed from another session", async () => {
+    const [ka, kb] = [newSMKey(), newSMKey()];
+    const a = await startSMNode(ka.key, () => true);
+    // The man in the middle runs one SM channel with B and another with A, and relays the plaintext.
+    const mitmPort = await listenOn((socket) => {
+      const pending: Uint8Array[] = [];
+      let toA: SMChannel | undefined;
+      let aSecure = false;
+      const toB = new SMChannel(socket, ChannelRole.listener, {
+        secure: () => {},
+        data: (chunk) => (aSecure ? toA!.write(chunk) : pending.push(chunk.slice())),
+        error: () => {},
+        close: () => toA?.destroy(),
+      });
+      toA = new SMChannel(net.connect({ host: HOST, port: a.port }), ChannelRole.dialer, {
+        secure: () => {
+          aSecure = true;
+          for (const chunk of pending.splice(0)) toA!.write(chunk);
+        },
+        data: (chunk) => toB.write(chunk),
+        error: () => {},
+        close: () => toB.destroy(),
+      });
+      closers.push(() => toB.destroy());
+    });
+    const b = await startSMNode(kb.key, () => true, { peers: [{ host: HOST, port: mitmPort }] });
+    await waitFor(() => a.misbehavior.length >= 1, "the refusal");
+    expect(a.misbehavior[0]).toMatchObject({ code: "bad-signature", address: undefined });
+    // B would keep redialling through the man in the middle.
+    await b.network.stop();
+    expect(b.up).toEqual([]);
+
+    // An honest session, then its Hello bytes on a second session.
+    const first = await rawSMConnect(a.port, honestSMHello(kb.key));
+    await waitFor(() => first.frames.length === 1, "the listener's Hello");
+    const misbehaviorBefore = a.misbehavior.length;
+    const replay = await rawSMConnect(a.port, () => first.helloSent);
+    await waitFor(() => replay.closed, "the close");
+    expect(a.misbehavior.slice(misbehaviorBefore)).toEqual([
+      expect.objectContaining({ code: "bad-signature" }),
+    ]);
+    expect(replay.frames).toEqual([]);
+    expect(first.closed).toBe(false);
+    expect(a.up).toEqual([kb.address]); // only the honest raw session
+    expect(a.misbehavior.every((m) => m.code === "bad-signature")).toBe(true);
+  });
+
+  it("bounds the send queue under a reader that stops reading, delivering whole messages in order", async () => {
+    const [server, client] = [newSMKey(), newSMKey()];
+    const queueBytesMax = 256 * 1024;
+    const a = await startSMNode(server.key, () => true, {
+      sendQueueBytesMax: queueBytesMax,
+      sendQueueFramesMax: 64,
+    });
+    const raw = await rawSMConnect(a.port, honestSMHello(client.key));
+    await waitFor(() => a.up.length === 1 && raw.frames.length === 1, "the link");
+    raw.socket.pause();
+    const payloadBytes = 16 * 1024;
+    const accepted: number[] = [];
+    for (let i = 0; i < 1200; i++) {
+      const payload = new Uint8Array(payloadBytes);
+      new DataView(payload.buffer).setUint32(0, i);
+      if (a.network.send(client.address, 7, payload)) accepted.push(i);
+      const info = a.network.peers()[0]!;
+      expect(info.queuedBytes).toBeLessThanOrEqual(queueBytesMax);
+      expect(info.queuedFrames).toBeLessThanOrEqual(64);
+      if (i % 8 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(accepted.length).toBeLessThan(1200);
+    expect(a.network.peers()[0]!.droppedFrames).toBe(1200 - accepted.length);
+    raw.socket.resume();
+    await waitFor(() => raw.frames.length === 1 + accepted.length, "the accepted messages", 10_000);
+    const received = raw.frames
+      .slice(1)
+      .map((f) => new DataView(f.payload.buffer, f.payload.byteOffset).getUint32(0));
+    expect(received).toEqual(accepted);
+    expect(raw.frames.slice(1).every((f) => f.type === 7 && f.payload.length === payloadBytes)).toBe(true);
+    expect(a.network.peers()[0]).toMatchObject({ queuedBytes: 0, queuedFrames: 0 });
+  });
+
+  it("closes a connection that never sends its ChannelHello after the handshake timeout", async () => {
+    const a = await startSMNode(newSMKey().key, () => true, { handshakeTimeoutMs: 150 });
+    const idle = net.connect({ host: HOST, port: a.port });
+    idle.on("error", () => {});
+    const received: Buffer[] = [];
+    idle.on("data", (chunk: Buffer) => received.push(chunk));
+    const started = Date.now();
+    await new Promise((resolve) => idle.on("close", resolve));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    // The listener sent its ChannelHello, nothing more.
+    expect(Buffer.concat(received).length).toBe(CHANNEL_HELLO_BYTES);
+    expect(a.misbehavior).toEqual([]);
+  });
+
+  it("refuses PKI mode on an sm chain", () => {
+    expect(() =>
+      createPeerNetwork(
+        {
+          chainId: CHAIN_ID,
+          nodeKey: newSMKey().key,
+          pki: { certificateChainPem: "", keyPem: "", rootCertificatePem: "" },
+        },
+        { isAllowed: () => true, suite: smSuite },
+      ),
+    ).toThrowError(
+      expect.objectContaining({ code: "invalid-state", message: expect.stringMatching(/P-256/) }),
+    );
   });
 });
 

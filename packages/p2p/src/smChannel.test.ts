@@ -71,7 +71,12 @@ function newEnd(socket: net.Socket, role: ChannelRole, options = {}): End {
     closed: false,
     wire: [],
   };
-  end.channel = new SMChannel(tap(socket, end.wire), role, recordingEvents(() => end), options);
+  end.channel = new SMChannel(
+    tap(socket, end.wire),
+    role,
+    recordingEvents(() => end),
+    options,
+  );
   return end;
 }
 
@@ -152,17 +157,16 @@ describe("SM channel", () => {
     const secret = new TextEncoder().encode("a frame payload nobody on the path may read ".repeat(20));
     // Above the record cap, so it travels as several records and arrives whole and in order.
     const large = new Uint8Array(randomBytes(RECORD_PLAINTEXT_MAX * 2 + 123));
-    let written = false;
-    dialer.channel.write(secret);
-    dialer.channel.write(large, () => {
-      written = true;
-    });
+    const written: string[] = [];
+    dialer.channel.write(secret, () => written.push("secret"));
+    dialer.channel.write(large, () => written.push("large"));
     listener.channel.write(secret);
     await waitFor(
-      () => concat(listener.received).length === secret.length + large.length && listener.received.length >= 4,
+      () => concat(listener.received).length === secret.length + large.length,
       "the dialer's bytes",
     );
-    await waitFor(() => dialer.received.length === 1 && written, "the listener's bytes");
+    await waitFor(() => dialer.received.length === 1 && written.length === 2, "the listener's bytes");
+    expect(written).toEqual(["secret", "large"]);
     expect(concat(listener.received)).toEqual(concat([secret, large]));
     expect(dialer.received).toEqual([secret]);
 
@@ -172,8 +176,14 @@ describe("SM channel", () => {
       expect(contains(wire, secret.subarray(0, 32))).toBe(false);
       expect(end.errors).toEqual([]);
     }
-    // The records carry 16-byte tags and 4-byte lengths: 1 + 1 + 3 records from the dialer.
-    expect(concat(dialer.wire).length).toBe(CHANNEL_HELLO_BYTES + secret.length + large.length + 5 * 20);
+    // The writes of one tick are sealed together, cut at the record cap: 3 records, each with a 4-byte length and
+    // a 16-byte tag.
+    expect(listener.received.map((chunk) => chunk.length)).toEqual([
+      RECORD_PLAINTEXT_MAX,
+      RECORD_PLAINTEXT_MAX,
+      secret.length + large.length - 2 * RECORD_PLAINTEXT_MAX,
+    ]);
+    expect(concat(dialer.wire).length).toBe(CHANNEL_HELLO_BYTES + secret.length + large.length + 3 * 20);
   });
 
   it("closes the channel on a record altered in transit", async () => {
@@ -258,16 +268,16 @@ describe("SM channel", () => {
   });
 
   it("closes when a direction reaches its record limit, without sending part of a write", async () => {
-    const { dialer, listener } = await connectedPair({ recordsMax: 3 });
+    const { dialer, listener } = await connectedPair({ recordsMax: 2 });
     dialer.channel.write(Uint8Array.of(1));
-    dialer.channel.write(Uint8Array.of(2));
+    await waitFor(() => listener.received.length === 1, "the first record");
     const before = concat(dialer.wire).length;
-    // Two records would be needed and one is left: nothing goes out, the channel fails on the next tick.
+    // Two records would be needed and one is left: nothing goes out, the channel fails at the end of the tick.
     dialer.channel.write(new Uint8Array(RECORD_PLAINTEXT_MAX + 1));
     expect(dialer.errors).toEqual([]);
     await waitFor(() => dialer.closed && listener.closed, "both ends closed");
     expect(concat(dialer.wire).length).toBe(before);
     expect(dialer.errors).toEqual([expect.objectContaining({ code: "record-limit" })]);
-    expect(listener.received).toEqual([Uint8Array.of(1), Uint8Array.of(2)]);
+    expect(listener.received).toEqual([Uint8Array.of(1)]);
   });
 });
