@@ -165,6 +165,38 @@ describe("Chain", () => {
     }
   });
 
+  it("checks each transaction's signature once per node: a block of verified transactions costs no recovery", async () => {
+    let recoveries = 0;
+    const counting = {
+      ...suite,
+      recoverPublicKey: (digest: Uint8Array, signature: Uint8Array) => {
+        recoveries++;
+        return suite.recoverPublicKey(digest, signature);
+      },
+    };
+    const a = await openChain();
+    const kv = createMemoryKv();
+    const b = await Chain.open({
+      kv,
+      suite: counting,
+      state: new StateDB({ kv, hash: suite.hash, codeHash: keccak256 }),
+      executor: new Executor({ chainId: CHAIN_ID, blockHash: async () => undefined }),
+      genesis: genesis(),
+    });
+    const txs = [transfer(0, 0n, 10n), transfer(1, 0n, 1n)];
+    const executed = await proposeAndCommit(a, txs);
+    // Node b saw the first transaction arrive (RPC or gossip) and checked it then.
+    b.verifySender(txs[0]!, () => new Error("invalid"));
+    expect(recoveries).toBe(1);
+    await b.commit(await b.validate(executed.block));
+    expect(recoveries).toBe(2);
+    expect(bytesToHex(b.head.hash)).toBe(bytesToHex(a.head.hash));
+    // A transaction whose signature does not recover is not remembered as valid.
+    const forged = { ...transfer(0, 1n, 1n), r: 0n };
+    expect(() => b.verifySender(forged, () => new Error("invalid signature"))).toThrow("invalid signature");
+    expect(() => b.verifySender(forged, () => new Error("invalid signature"))).toThrow("invalid signature");
+  });
+
   describe("rejects a block that breaks a validity rule", async () => {
     const build = async () => {
       const proposer = await openChain();
