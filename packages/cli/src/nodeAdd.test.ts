@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadNodeConfig } from "@charter/config";
-import { createEcdsaSuite } from "@charter/crypto";
+import { createEcdsaSuite, createSmSuite } from "@charter/crypto";
 import { NodeRole, orgIdToBytes32 } from "@charter/governance";
 import { parseCertificate, readNodePKIFiles, verifyCertificateChain } from "@charter/pki";
 import { bytesToHex, hexToBytes } from "@charter/utils";
@@ -54,6 +54,36 @@ describe("addNode (charter node add)", () => {
       org: bytesToHex(orgIdToBytes32("org1")),
       role: NodeRole.observer,
       weight: 1,
+      publicKeyX: bytesToHex(publicKey.subarray(1, 33)),
+      publicKeyY: bytesToHex(publicKey.subarray(33)),
+    });
+  });
+
+  it("on an sm network writes an SM2 node key and a storage key, and no certificate", async () => {
+    const dir = join(work, "sm");
+    await initNetwork({
+      dir,
+      chainId: 98,
+      validators: 1,
+      blockIntervalMs: 500,
+      devAccounts: false,
+      crypto: "sm",
+    });
+    const added = await addNode({ dir, org: "bank", role: "validator", weight: 2 });
+    expect(added).toMatchObject({ name: "node1", certificateFingerprint: null, orgCAFingerprint: null });
+    expect(existsSync(join(dir, "pki"))).toBe(false);
+    const config = loadNodeConfig({ file: added.configFile, env: {} });
+    expect(config.pki).toBeUndefined();
+    expect(statSync(config.storage.encryption.keyFile!).mode & 0o777).toBe(0o600);
+    const suite = createSmSuite();
+    const publicKey = suite.publicKeyFromPrivateKey(
+      hexToBytes(readFileSync(config.nodeKeyFile, "utf8").trim()),
+    );
+    expect(added.address).toBe(bytesToHex(suite.addressFromPublicKey(publicKey)));
+    expect(added.registryEntry).toMatchObject({
+      account: added.address,
+      role: NodeRole.validator,
+      weight: 2,
       publicKeyX: bytesToHex(publicKey.subarray(1, 33)),
       publicKeyY: bytesToHex(publicKey.subarray(33)),
     });

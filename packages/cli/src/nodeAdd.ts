@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { loadGenesis, loadNodeConfig, nodeConfigToYAML } from "@charter/config";
-import { createEcdsaSuite } from "@charter/crypto";
 import { NodeRole, orgIdToBytes32 } from "@charter/governance";
+import { writeEncryptionKeyFile } from "@charter/kv";
 import {
   createOrgCA,
   issueNodeCertificate,
@@ -17,6 +17,7 @@ import {
 import { bytesToHex } from "@charter/utils";
 import { type Command, Option } from "commander";
 import { integer, out } from "./commandLine.js";
+import { STORAGE_KEY_FILE, suiteNamed } from "./network.js";
 
 /** A node folder of a network: `node<i>/node.yaml`. */
 const NODE_DIR = /^node(\d+)$/;
@@ -47,9 +48,12 @@ export interface AddedNode {
   readonly org: string;
   /** Whether the organization's CA was created now, under the network's root: it must be added to OrgRegistry. */
   readonly orgCreated: boolean;
-  /** SHA-256 fingerprints of the node certificate and of its org CA (what OrgRegistry revokes or pins). */
-  readonly certificateFingerprint: string;
-  readonly orgCAFingerprint: string;
+  /**
+   * SHA-256 fingerprints of the node certificate and of its org CA (what OrgRegistry revokes or pins); `null` on
+   * an `sm` network, which has no certificates yet.
+   */
+  readonly certificateFingerprint: string | null;
+  readonly orgCAFingerprint: string | null;
   readonly rpcPort: number;
   readonly metricsPort: number;
   readonly p2pPort: number;
@@ -67,7 +71,8 @@ export interface AddedNode {
 /**
  * Adds a node to an existing network folder (`charter node add`): a fresh node key, a certificate issued by the
  * organization's CA (`pki/<org>/`; with the network's root key at hand, a missing organization gets a new CA
- * under the root), and `node<N>/node.yaml` with the next free ports and every existing node as a static peer.
+ * under the root) or, on an `sm` network (no certificates yet), an SM2 key and a storage encryption key, and
+ * `node<N>/node.yaml` with the next free ports and every existing node as a static peer.
  * It writes files only: the node may connect once the committee has voted it into NodeRegistry (and a new
  * organization into OrgRegistry); `registryEntry` is the argument of that proposal. Nothing is overwritten.
  *
@@ -83,13 +88,8 @@ export async function addNode(options: AddNodeOptions): Promise<AddedNode> {
   const genesisFile = join(dir, "genesis.json");
   if (!existsSync(genesisFile))
     throw new Error(`${dir} is not a network folder (no genesis.json); create one with \`charter init\``);
-  if (loadGenesis(genesisFile).crypto !== "ecdsa") {
-    throw new Error(
-      `${dir} is an sm network; \`charter node add\` issues consortium certificates, which are ECDSA P-256 only ` +
-        "so far. Add a node to an sm chain by hand: `charter keys generate --crypto sm --out node.key`, a node.yaml " +
-        "like the others', and `charter gov propose add-node` with the key's public key (docs/governance.md)",
-    );
-  }
+  // An sm network has no consortium certificates yet (docs/pki.md): its node gets an SM2 key and a storage key.
+  const crypto = loadGenesis(genesisFile).crypto;
 
   const existing = readdirSync(dir)
     .map((entry) => ({ entry, match: NODE_DIR.exec(entry) }))
@@ -117,7 +117,7 @@ export async function addNode(options: AddNodeOptions): Promise<AddedNode> {
   const pkiDir = join(dir, "pki");
   const orgDir = join(pkiDir, options.org);
   let orgCreated = false;
-  if (!existsSync(join(orgDir, PKI_FILE_NAMES.caCertificate))) {
+  if (crypto === "ecdsa" && !existsSync(join(orgDir, PKI_FILE_NAMES.caCertificate))) {
     const rootDir = join(pkiDir, "root");
     if (!existsSync(join(rootDir, PKI_FILE_NAMES.rootKey)))
       throw new Error(
@@ -127,18 +127,19 @@ export async function addNode(options: AddNodeOptions): Promise<AddedNode> {
     writeOrgCA(orgDir, await createOrgCA({ root, org: options.org }), root.certificatePem);
     orgCreated = true;
   }
-  const orgCA = readOrgCA(orgDir);
+  const orgCA = crypto === "ecdsa" ? readOrgCA(orgDir) : undefined;
 
-  const suite = createEcdsaSuite();
+  const suite = suiteNamed(crypto);
   const key = suite.generatePrivateKey();
   const publicKey = suite.publicKeyFromPrivateKey(key);
   const address = bytesToHex(suite.addressFromPublicKey(publicKey));
   mkdirSync(nodeDir, { recursive: true });
   const keyFile = join(nodeDir, "node.key");
   writeFileSync(keyFile, `${bytesToHex(key)}\n`, { mode: 0o600, flag: "wx" });
-  const certificate = await issueNodeCertificate({ orgCA, name, address });
+  const certificate = orgCA ? await issueNodeCertificate({ orgCA, name, address }) : undefined;
   const certificateDir = join(orgDir, name);
-  writeIssuedCertificate(certificateDir, certificate, orgCA.rootCertificatePem);
+  if (orgCA && certificate) writeIssuedCertificate(certificateDir, certificate, orgCA.rootCertificatePem);
+  if (crypto === "sm") writeEncryptionKeyFile(join(nodeDir, STORAGE_KEY_FILE));
 
   const configFile = join(nodeDir, "node.yaml");
   writeFileSync(
@@ -152,17 +153,22 @@ export async function addNode(options: AddNodeOptions): Promise<AddedNode> {
       p2pPort: ports.p2p,
       peers: existing.map((node) => ({ host: "127.0.0.1", port: node.config.p2p.port })),
       devAccounts: existing[0]!.config.devnet.devAccounts,
-      pki: {
-        rootCert: relative(nodeDir, join(certificateDir, PKI_FILE_NAMES.rootCertificate)),
-        certChain: relative(nodeDir, join(certificateDir, PKI_FILE_NAMES.chain)),
-        key: relative(nodeDir, join(certificateDir, PKI_FILE_NAMES.key)),
-      },
+      ...(crypto === "sm"
+        ? { storageEncryption: { keyFile: `./${STORAGE_KEY_FILE}` } }
+        : {
+            pki: {
+              rootCert: relative(nodeDir, join(certificateDir, PKI_FILE_NAMES.rootCertificate)),
+              certChain: relative(nodeDir, join(certificateDir, PKI_FILE_NAMES.chain)),
+              key: relative(nodeDir, join(certificateDir, PKI_FILE_NAMES.key)),
+            },
+          }),
     }),
     { flag: "wx" },
   );
-  const orgCAFingerprint = parseCertificate(
-    pemToDer(orgCA.certificatePem, "CERTIFICATE", "the org CA certificate")[0]!,
-  ).fingerprint;
+  const orgCAFingerprint = orgCA
+    ? parseCertificate(pemToDer(orgCA.certificatePem, "CERTIFICATE", "the org CA certificate")[0]!)
+        .fingerprint
+    : null;
   return {
     name,
     dir: nodeDir,
@@ -172,7 +178,7 @@ export async function addNode(options: AddNodeOptions): Promise<AddedNode> {
     publicKey: bytesToHex(publicKey),
     org: options.org,
     orgCreated,
-    certificateFingerprint: certificate.info.fingerprint,
+    certificateFingerprint: certificate?.info.fingerprint ?? null,
     orgCAFingerprint,
     rpcPort: ports.rpc,
     metricsPort: ports.metrics,
@@ -223,7 +229,9 @@ export function registerNodeAddCommand(nodeCommand: Command): void {
           [
             `wrote ${node.name} in ${node.dir} (organization ${node.org}, address ${node.address})`,
             `config: ${node.configFile} (rpc ${node.rpcPort}, metrics ${node.metricsPort}, p2p ${node.p2pPort})`,
-            `certificate fingerprint: ${node.certificateFingerprint}`,
+            node.certificateFingerprint === null
+              ? `no certificate (an sm network admits nodes by NodeRegistry alone); storage key: ${node.dir}/${STORAGE_KEY_FILE}`
+              : `certificate fingerprint: ${node.certificateFingerprint}`,
             ...(node.orgCreated
               ? [
                   `organization ${node.org} is new: its CA (fingerprint ${node.orgCAFingerprint}) was created under the root`,
@@ -235,7 +243,12 @@ export function registerNodeAddCommand(nodeCommand: Command): void {
                   `  charter gov propose add-org --id ${node.org} --name ${node.org} --ca-fingerprint ${node.orgCAFingerprint} --description "…"`,
                 ]
               : []),
-            `  charter gov propose add-node --address ${entry.account} --org ${node.org} --role ${opts.role} --weight ${entry.weight} --public-key ${node.publicKey} --description "…"`,
+            ...(node.certificateFingerprint === null
+              ? [
+                  `  (if organization ${node.org} is not registered yet) charter gov propose add-org --id ${node.org} --name ${node.org} --crypto sm --description "…"`,
+                ]
+              : []),
+            `  charter gov propose add-node --address ${entry.account} --org ${node.org} --role ${opts.role} --weight ${entry.weight} --public-key ${node.publicKey}${node.certificateFingerprint === null ? " --crypto sm" : ""} --description "…"`,
             `then start it: charter node start --config ${node.configFile}`,
           ].join("\n"),
         );

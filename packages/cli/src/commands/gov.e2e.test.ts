@@ -176,7 +176,7 @@ describe("charter gov against a real node", () => {
     const address = privateKeyToAccount(outsider).address.toLowerCase();
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      `error: proposal reverted with NotMember(${address}): ${address} is not a committee member; sign with a member's key (--key-file).\n`,
+      `error: proposal reverted with NotMember(${address}): ${address} is not a committee member; sign with a member's key (--key-file; on an sm chain also --crypto sm).\n`,
     );
   });
 });

@@ -457,7 +457,7 @@ describe("error messages", () => {
     );
     const notMember = encodeErrorResult({ abi: committeeAbi, errorName: "NotMember", args: [member] });
     expect(govErrorMessage(reverted(notMember), "proposal", DEAD_RPC)).toBe(
-      `proposal reverted with NotMember(${member}): ${member} is not a committee member; sign with a member's key (--key-file).`,
+      `proposal reverted with NotMember(${member}): ${member} is not a committee member; sign with a member's key (--key-file; on an sm chain also --crypto sm).`,
     );
     const closed = encodeErrorResult({ abi: committeeAbi, errorName: "ProposalClosed", args: [2n, 3] });
     expect(govErrorMessage(reverted(closed), "vote", DEAD_RPC)).toBe(

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import type { CryptoSuiteName } from "@charter/crypto";
 import {
   abolishAccount,
   addMember,
@@ -12,6 +13,7 @@ import {
   type GovernanceCall,
   type PermissionListName,
   type ProposalStateName,
+  privateKeyToSM2Account,
   removeFromList,
   removeMember,
   removeNode,
@@ -33,7 +35,7 @@ import {
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { createPublicClient, createWalletClient, type Hex, http, isAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { integer } from "../commandLine.js";
+import { cryptoOption, integer } from "../commandLine.js";
 import { govErrorMessage } from "./govErrors.js";
 import { historyTable, proposalSummary, proposalsTable, proposalText, toJSON } from "./govOutput.js";
 
@@ -113,6 +115,8 @@ interface ReadOptions {
 
 interface WriteOptions extends ReadOptions {
   readonly keyFile?: string;
+  /** The chain's suite: `sm` signs with the key as an SM2 key (type-0x53 transactions). */
+  readonly crypto: CryptoSuiteName;
 }
 
 function rpcOption(): Option {
@@ -124,10 +128,12 @@ function withReadOptions(command: Command): Command {
 }
 
 function withWriteOptions(command: Command): Command {
-  return withReadOptions(command).option(
-    "--key-file <file>",
-    `a committee member's private key (hex); default: the ${GOV_KEY_ENV} environment variable`,
-  );
+  return withReadOptions(command)
+    .option(
+      "--key-file <file>",
+      `a committee member's private key (hex); default: the ${GOV_KEY_ENV} environment variable`,
+    )
+    .addOption(cryptoOption("of the chain: sm signs with the key as an SM2 key"));
 }
 
 /** The member's key from `--key-file` or `CHARTER_GOV_KEY`. Messages name the source, never the key. */
@@ -163,7 +169,8 @@ function readClient(rpc: string) {
 }
 
 function memberClient(options: WriteOptions) {
-  const account = privateKeyToAccount(loadMemberKey(options.keyFile));
+  const key = loadMemberKey(options.keyFile);
+  const account = options.crypto === "sm" ? privateKeyToSM2Account(key) : privateKeyToAccount(key);
   return createWalletClient({
     account,
     transport: http(options.rpc, { retryCount: 0 }),

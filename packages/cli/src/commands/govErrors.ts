@@ -9,7 +9,7 @@ import { type CharterRevert, charterRevertOf, enumName, isCharterSDKError } from
 /** What a revert means for the operator, by error name. */
 const MEANINGS: Readonly<Record<string, (revert: CharterRevert) => string>> = {
   NotMember: (r) =>
-    `${String(r.args[0]).toLowerCase()} is not a committee member; sign with a member's key (--key-file)`,
+    `${String(r.args[0]).toLowerCase()} is not a committee member; sign with a member's key (--key-file; on an sm chain also --crypto sm)`,
   AlreadyVoted: (r) => `this member has already voted on proposal ${r.args[0]}`,
   ProposalClosed: (r) =>
     `proposal ${r.args[0]} is already ${enumName("enum Committee.State", Number(r.args[1])) ?? "closed"}`,
@@ -71,6 +71,13 @@ export function govErrorMessage(error: unknown, what: string, rpc: string): stri
   const rpcFailure = rpcError(error);
   if (rpcFailure?.code === -32601)
     return `The node at ${rpc} does not serve the charter_* governance methods (${rpcFailure.message}); upgrade it.`;
+  if (rpcFailure !== undefined && /accepts only type 0x53/.test(rpcFailure.message))
+    return `The node refused the ${what}: the chain runs on the sm suite (SM2 signatures); add --crypto sm.`;
+  if (
+    rpcFailure !== undefined &&
+    /type 0x53 \(SM2\) transactions are for chains on the sm suite/.test(rpcFailure.message)
+  )
+    return `The node refused the ${what}: the chain runs on the ecdsa suite; leave out --crypto sm.`;
   if (rpcFailure !== undefined) return `The node refused the ${what}: ${rpcFailure.message}`;
   if (error instanceof Error && error.name === "WaitForTransactionReceiptTimeoutError")
     return `${error.message.split("\n")[0]} The transaction may still be included; check with charter gov list.`;
